@@ -1,0 +1,247 @@
+"""The outbox relay: publishes a service's committed events to its Kafka topic.
+
+The event store's notification log is the outbox. The relay reads it in order, maps
+each domain event to its public contract event (or skips private ones), publishes with
+an idempotent producer (acks=all) and records how far it got — in the tracking table,
+under ``outbox:<topic>`` — only after Kafka acknowledged. No database transaction is
+open while it waits for Kafka.
+
+Publishing is exactly-once per event, not merely at-least-once: every message carries
+its notification id in the ``bansos_position`` header, and a relay that (re)starts
+first reads the last message of every partition, so events that reached Kafka before a
+crash but after the last recorded position are not published a second time. This holds
+because one relay is the only writer of its topic and writes each partition in
+notification order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypedDict
+
+import anyio
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from bansos_contracts.envelope import Event
+from bansos_contracts.kafka import KafkaMessage, encode
+from eventsourcing.persistence import Notification, Tracking
+from opentelemetry import trace
+
+from bansos_libs import telemetry
+from bansos_libs.context import ActorDict, EventMeta, meta_of, system_actor
+from bansos_libs.eventstore import ServiceApplication, event_id_for
+from bansos_libs.kafka import idempotent_producer, partition_for
+from bansos_libs.logs import get_logger
+
+POSITION_HEADER = "bansos_position"
+log = get_logger("bansos.outbox")
+
+
+class Envelope(TypedDict):
+    """Envelope fields the relay fills in for every contract event."""
+
+    event_id: str
+    occurred_at: datetime
+    subject_id: str
+    subject_version: int
+    correlation_id: str
+    causation_id: str | None
+    actor: ActorDict
+
+
+EventMapper = Callable[[Any, Envelope], Event | None]
+"""Maps a stored domain event and its envelope to a contract event, or None if private."""
+
+
+@dataclass
+class RelayStats:
+    """Counters of one relay process, for logs, health and benchmarks."""
+
+    published: int = 0
+    skipped: int = 0
+    already_published: int = 0
+    position: int = 0
+
+
+def envelope_of(service: str, domain_event: Any) -> Envelope:
+    """The envelope of a stored domain event, from its metadata."""
+    meta: EventMeta | None = meta_of(domain_event)
+    occurred = domain_event.timestamp
+    if occurred.tzinfo is None:
+        occurred = occurred.replace(tzinfo=UTC)
+    return {
+        "event_id": event_id_for(
+            service, domain_event.originator_id, domain_event.originator_version
+        ),
+        "occurred_at": occurred,
+        "subject_id": str(domain_event.originator_id),
+        "subject_version": domain_event.originator_version,
+        "correlation_id": meta["correlation_id"] if meta else str(domain_event.originator_id),
+        "causation_id": meta["causation_id"] if meta else None,
+        "actor": meta["actor"] if meta else system_actor(service),
+    }
+
+
+class OutboxRelay:
+    """Publishes one application's public events to one topic, in order, once."""
+
+    def __init__(
+        self,
+        app: ServiceApplication,
+        topic: str,
+        mapper: EventMapper,
+        bootstrap_servers: str,
+        *,
+        batch_size: int = 2000,
+        idle_poll_seconds: float = 0.05,
+    ) -> None:
+        self.app = app
+        self.topic = topic
+        self.mapper = mapper
+        self.bootstrap_servers = bootstrap_servers
+        self.producer = idempotent_producer(bootstrap_servers, f"{app.service}-outbox")
+        self.batch_size = batch_size
+        self.idle_poll_seconds = idle_poll_seconds
+        self.tracking_name = f"outbox:{topic}"
+        self.stats = RelayStats()
+        self._partitions: list[int] = []
+        self._published_upto: dict[int, int] = {}
+        self._tracer = telemetry.tracer("bansos.outbox")
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Relay until ``stop`` is set; the batch in hand is finished first."""
+        await self.producer.start()
+        try:
+            await self.recover()
+            while not stop.is_set():
+                if not await self.relay_once():
+                    with anyio.move_on_after(self.idle_poll_seconds):
+                        await stop.wait()
+        finally:
+            await self.producer.stop()
+
+    async def recover(self) -> None:
+        """Load the recorded position and what the topic already holds beyond it."""
+        recorded = await anyio.to_thread.run_sync(self.app.max_tracking_id, self.tracking_name)
+        self.stats.position = recorded or 0
+        partitions = await self.producer.partitions_for(self.topic)
+        if not partitions:
+            raise RuntimeError(f"topic {self.topic} does not exist: create it first")
+        self._partitions = sorted(partitions)
+        self._published_upto = await last_published_positions(
+            self.bootstrap_servers, self.topic, self._partitions
+        )
+        log.info(
+            "outbox.recovered",
+            topic=self.topic,
+            position=self.stats.position,
+            published_upto=max(self._published_upto.values(), default=0),
+        )
+
+    async def relay_once(self) -> int:
+        """Publish the next batch; returns how many notifications it covered."""
+        notifications: Sequence[Notification] = await anyio.to_thread.run_sync(
+            lambda: self.app.recorder.select_notifications(
+                start=self.stats.position + 1, limit=self.batch_size
+            )
+        )
+        if not notifications:
+            return 0
+        outgoing = [m for m in map(self._message_for, notifications) if m is not None]
+        await self._publish(outgoing)
+        last = notifications[-1].id
+        await anyio.to_thread.run_sync(
+            self.app.process_recorder.insert_tracking, Tracking(self.tracking_name, last)
+        )
+        self.stats.position = last
+        log.debug("outbox.batch", topic=self.topic, count=len(outgoing), position=last)
+        return len(notifications)
+
+    def _message_for(
+        self, notification: Notification
+    ) -> tuple[KafkaMessage, int, dict[str, str]] | None:
+        domain_event = self.app.mapper.to_domain_event(notification)
+        event = self.mapper(domain_event, envelope_of(self.app.service, domain_event))
+        if event is None:
+            self.stats.skipped += 1
+            return None
+        message = encode(event)
+        partition = partition_for(message.key or b"", self._partitions)
+        if notification.id <= self._published_upto.get(partition, 0):
+            self.stats.already_published += 1
+            return None
+        meta = meta_of(domain_event)
+        headers = (*message.headers, (POSITION_HEADER, str(notification.id).encode()))
+        message = KafkaMessage(message.topic, message.key, message.value, headers)
+        return message, partition, meta["trace"] if meta else {}
+
+    async def _publish(self, outgoing: list[tuple[KafkaMessage, int, dict[str, str]]]) -> None:
+        futures = []
+        for message, partition, carrier in outgoing:
+            parent = telemetry.context_from_carrier(carrier)
+            with self._tracer.start_as_current_span(
+                f"{self.topic} publish", context=parent, kind=trace.SpanKind.PRODUCER
+            ) as span:
+                span.set_attribute("messaging.system", "kafka")
+                span.set_attribute("messaging.destination.name", self.topic)
+                span.set_attribute("messaging.message.id", _header(message, "ce_id"))
+                headers = [
+                    (k, v) for k, v in message.headers if k not in telemetry.TRACE_HEADERS
+                ]
+                headers += [(k, v.encode()) for k, v in telemetry.current_carrier().items()]
+                futures.append(
+                    await self.producer.send(
+                        self.topic,
+                        value=message.value,
+                        key=message.key,
+                        headers=headers,
+                        partition=partition,
+                    )
+                )
+                log.debug("outbox.published", event_id=_header(message, "ce_id"))
+        await asyncio.gather(*futures)
+        self.stats.published += len(outgoing)
+
+
+def _header(message: KafkaMessage, name: str) -> str:
+    for key, value in message.headers:
+        if key == name:
+            return value.decode()
+    return ""
+
+
+async def last_published_positions(
+    bootstrap_servers: str, topic: str, partitions: list[int]
+) -> dict[int, int]:
+    """The ``bansos_position`` of the last message on each partition (0 if none)."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap_servers,
+        enable_auto_commit=False,
+        isolation_level="read_uncommitted",
+    )
+    await consumer.start()
+    try:
+        tps = [TopicPartition(topic, p) for p in partitions]
+        consumer.assign(tps)
+        ends = await consumer.end_offsets(tps)
+        positions: dict[int, int] = {}
+        pending = []
+        for tp in tps:
+            if ends[tp] > 0:
+                consumer.seek(tp, ends[tp] - 1)
+                pending.append(tp)
+            else:
+                positions[tp.partition] = 0
+        while pending:
+            batch = await consumer.getmany(*pending, timeout_ms=1000)
+            for tp, records in batch.items():
+                last = records[-1]
+                value = dict(last.headers).get(POSITION_HEADER)
+                positions[tp.partition] = int(value) if value else 0
+                if last.offset >= ends[tp] - 1:
+                    pending.remove(tp)
+        return positions
+    finally:
+        await consumer.stop()

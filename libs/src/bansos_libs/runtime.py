@@ -1,0 +1,171 @@
+"""One process of a service: its HTTP API, outbox relay and tracked consumer.
+
+A service describes itself once (``ServiceDefinition``) and its ``__main__`` calls
+``main``. The role on the command line picks what this process runs, so Kubernetes can
+scale consumers by partitions while the relay stays a single replica, and a laptop can
+run everything in one process:
+
+    bansos-registry all | api | relay | consume
+
+Every role serves ``/health/live`` and ``/health/ready``; SIGTERM finishes the batch in
+hand, then exits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import asyncio
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI
+
+from bansos_libs.consumer import Handler, TrackedConsumer
+from bansos_libs.eventstore import ServiceApplication
+from bansos_libs.health import BrokerCheck, Health, health_router, store_check
+from bansos_libs.logs import configure_logging, get_logger
+from bansos_libs.outbox import EventMapper, OutboxRelay
+from bansos_libs.settings import ServiceSettings
+from bansos_libs.telemetry import configure_tracing
+
+ROLES = ("all", "api", "relay", "consume")
+log = get_logger("bansos.runtime")
+
+
+@dataclass(frozen=True)
+class Publisher:
+    """The topic a service owns and how its domain events map to contract events."""
+
+    topic: str
+    mapper: EventMapper
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    """The topics a service consumes, its consumer group and its handler."""
+
+    topics: tuple[str, ...]
+    group_id: str
+    handler: Callable[[Any], Handler]
+    """Given the service's application, returns the handler of consumed events."""
+
+
+@dataclass(frozen=True)
+class ServiceDefinition:
+    """Everything the runtime needs to run one service in any role."""
+
+    name: str
+    application: Callable[[ServiceSettings], ServiceApplication]
+    publisher: Publisher | None = None
+    subscriber: Subscriber | None = None
+    api: Callable[[ServiceApplication, ServiceSettings], FastAPI] | None = None
+    asyncapi: Callable[[], dict[str, Any]] | None = None
+    default_port: int = 8100
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def build_http(
+    definition: ServiceDefinition,
+    app: ServiceApplication,
+    settings: ServiceSettings,
+    health: Health,
+    role: str,
+) -> FastAPI:
+    """The HTTP application of a process: the API in api/all roles, probes always."""
+    if definition.api is not None and role in ("all", "api"):
+        http = definition.api(app, settings)
+    else:
+        http = FastAPI(title=f"bansos {definition.name} ({role})")
+    http.include_router(health_router(health, definition.name))
+    if definition.asyncapi is not None:
+        document = definition.asyncapi
+
+        @http.get("/asyncapi", tags=["contracts"])
+        async def asyncapi() -> dict[str, Any]:
+            return document()
+
+    return http
+
+
+async def run(definition: ServiceDefinition, role: str, settings: ServiceSettings) -> int:
+    """Run one process until SIGTERM/SIGINT or a component fails; the exit code."""
+    app = definition.application(settings)
+    broker = BrokerCheck(settings.kafka_bootstrap_servers)
+    health = Health({"event_store": store_check(app), "kafka": broker})
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+
+    server = uvicorn.Server(
+        uvicorn.Config(
+            build_http(definition, app, settings, health, role),
+            host=settings.http_host,
+            port=settings.http_port,
+            log_config=None,
+            access_log=False,
+            lifespan="on",
+        )
+    )
+    # Signals belong to this runtime (it stops every component), not to uvicorn.
+    server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
+    tasks: dict[str, asyncio.Task[Any]] = {"http": asyncio.create_task(server.serve())}
+    if definition.publisher is not None and role in ("all", "relay"):
+        relay = OutboxRelay(
+            app,
+            definition.publisher.topic,
+            definition.publisher.mapper,
+            settings.kafka_bootstrap_servers,
+            batch_size=settings.relay_batch_size,
+            idle_poll_seconds=settings.relay_idle_poll_seconds,
+        )
+        tasks["relay"] = asyncio.create_task(relay.run(stop))
+    if definition.subscriber is not None and role in ("all", "consume"):
+        sub = definition.subscriber
+        consumer = TrackedConsumer(
+            app,
+            sub.topics,
+            sub.group_id,
+            sub.handler(app),
+            settings.kafka_bootstrap_servers,
+            max_records=settings.consumer_max_records,
+        )
+        tasks["consumer"] = asyncio.create_task(consumer.run(stop))
+    log.info("service.started", role=role, port=settings.http_port, components=sorted(tasks))
+
+    stopper = asyncio.create_task(stop.wait())
+    done, _ = await asyncio.wait([stopper, *tasks.values()], return_when=asyncio.FIRST_COMPLETED)
+    failed = [name for name, task in tasks.items() if task in done and task.exception()]
+    for name in failed:
+        log.error("service.component_failed", component=name, error=repr(tasks[name].exception()))
+    stop.set()
+    server.should_exit = True
+    await asyncio.gather(*tasks.values(), return_exceptions=True)
+    await broker.close()
+    app.close()
+    log.info("service.stopped", role=role)
+    return 1 if failed else 0
+
+
+def service_settings(definition: ServiceDefinition) -> ServiceSettings:
+    """The environment's settings for a service, with the service's own default port."""
+    settings = ServiceSettings(service=definition.name)
+    if "http_port" not in settings.model_fields_set:
+        settings = settings.model_copy(update={"http_port": definition.default_port})
+    return settings
+
+
+def main(definition: ServiceDefinition, argv: Sequence[str] | None = None) -> None:
+    """Command-line entry point shared by every service."""
+    parser = argparse.ArgumentParser(prog=f"bansos-{definition.name}")
+    parser.add_argument("role", nargs="?", default="all", choices=ROLES)
+    args = parser.parse_args(argv)
+    settings = service_settings(definition)
+    configure_logging(definition.name, settings.log_level, settings.log_format)
+    configure_tracing(definition.name, settings.otel_exporter, settings.otel_endpoint)
+    sys.exit(asyncio.run(run(definition, args.role, settings)))

@@ -1,0 +1,66 @@
+"""Start, watch and kill service processes the way an operator's supervisor would."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class ServiceProcess:
+    """One ``python -m MODULE ARGS`` process with its own environment and log file."""
+
+    def __init__(
+        self, module: str, args: list[str], env: Mapping[str, str], log_path: Path
+    ) -> None:
+        self.module = module
+        self.args = args
+        self.env = {**os.environ, "PYTHONPATH": str(ROOT), **env}
+        self.log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+        self.starts = 0
+
+    def start(self) -> ServiceProcess:
+        """Start (again); output is appended to the log file."""
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", self.module, *self.args],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        log.close()
+        self.starts += 1
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL: no clean-up, no flush, exactly like a crash."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+    def stop(self, timeout: float = 30) -> int:
+        """SIGTERM and wait for a graceful exit (SIGKILL after ``timeout``)."""
+        if self.process is None or self.process.poll() is not None:
+            return self.process.returncode if self.process else 0
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            return self.process.wait()
+
+    @property
+    def alive(self) -> bool:
+        """Whether the process is running now."""
+        return self.process is not None and self.process.poll() is None
+
+    def output(self) -> str:
+        """Everything the process printed, across restarts."""
+        return self.log_path.read_text(errors="replace")

@@ -1,0 +1,17 @@
+"""The ``bansosctl`` command line: the one entry point for operators and auditors."""
+
+from __future__ import annotations
+
+import typer
+
+from bansosctl import token
+
+app = typer.Typer(no_args_is_help=True)
+
+
+@app.callback()
+def main() -> None:
+    """The operator and auditor command line of the bansos system."""
+
+
+token.register(app)
