@@ -6,10 +6,8 @@ records one ``Receipt`` per event in its own store. Receipt ids are random on pu
 if the pipeline ever delivered an event twice, a second receipt would appear, so the
 receipts count every delivery, not just the distinct ones.
 
-Run a role as a process (configuration by environment, as for the real services):
-
-    PIPELINE_TOPIC=... BANSOS_DATABASE_URL=... python -m tests.integration.pipeline_app \
-        source relay | sink consume | command --village V --count N
+Run a role as a process with ``python -m tests.integration.run_pipeline`` (configured by
+environment, as the real services are).
 """
 
 from __future__ import annotations
@@ -30,7 +28,7 @@ from bansos_libs.consumer import Handler
 from bansos_libs.eventstore import ServiceApplication, UnitOfWork
 from bansos_libs.logs import configure_logging, get_logger
 from bansos_libs.outbox import Envelope
-from bansos_libs.runtime import Publisher, ServiceDefinition, Subscriber, main
+from bansos_libs.runtime import Publisher, ServiceDefinition, Subscriber
 from bansos_libs.settings import ServiceSettings
 from bansos_libs.telemetry import configure_tracing, tracer
 
@@ -126,11 +124,3 @@ def command(village: str, first: int, count: int) -> None:
     from opentelemetry import trace
 
     trace.get_tracer_provider().shutdown()  # type: ignore[attr-defined]
-
-
-if __name__ == "__main__":
-    which, *rest = sys.argv[1:]
-    if which == "command":
-        command(rest[0], int(rest[1]), int(rest[2]))
-    else:
-        main(SOURCE if which == "source" else SINK, rest)

@@ -138,7 +138,10 @@ class TrackedConsumer:
             name = tracking_name(tp.topic, tp.partition)
             position = await anyio.to_thread.run_sync(self.app.max_tracking_id, name)
             if position is None:
-                await self.consumer.seek_to_beginning(tp)
+                # Offset 0, not seek_to_beginning(): that one waits for the fetcher,
+                # which waits for this rebalance callback. Event topics keep every
+                # message, and a truncated log resets to the earliest offset anyway.
+                self.consumer.seek(tp, 0)
                 self.positions[tp] = -1
             else:
                 self.consumer.seek(tp, position + 1)

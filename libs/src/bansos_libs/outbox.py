@@ -65,6 +65,15 @@ class RelayStats:
     position: int = 0
 
 
+@dataclass(frozen=True)
+class OutboxBatch:
+    """Notifications read from the store and the messages they map to."""
+
+    notifications: Sequence[Notification]
+    outgoing: list[tuple[KafkaMessage, int, dict[str, str]]]
+    """(message, partition, stored trace carrier) for each public event."""
+
+
 def envelope_of(service: str, domain_event: Any) -> Envelope:
     """The envelope of a stored domain event, from its metadata."""
     meta: EventMeta | None = meta_of(domain_event)
@@ -142,22 +151,33 @@ class OutboxRelay:
 
     async def relay_once(self) -> int:
         """Publish the next batch; returns how many notifications it covered."""
+        batch = await self.next_batch()
+        if batch is None:
+            return 0
+        await self.publish(batch)
+        await self.record(batch)
+        return len(batch.notifications)
+
+    async def next_batch(self) -> OutboxBatch | None:
+        """Read and map the notifications after the current position (no Kafka I/O)."""
         notifications: Sequence[Notification] = await anyio.to_thread.run_sync(
             lambda: self.app.recorder.select_notifications(
                 start=self.stats.position + 1, limit=self.batch_size
             )
         )
         if not notifications:
-            return 0
+            return None
         outgoing = [m for m in map(self._message_for, notifications) if m is not None]
-        await self._publish(outgoing)
-        last = notifications[-1].id
+        return OutboxBatch(notifications, outgoing)
+
+    async def record(self, batch: OutboxBatch) -> None:
+        """Record the batch's last position, after Kafka acknowledged all of it."""
+        last = batch.notifications[-1].id
         await anyio.to_thread.run_sync(
             self.app.process_recorder.insert_tracking, Tracking(self.tracking_name, last)
         )
         self.stats.position = last
-        log.debug("outbox.batch", topic=self.topic, count=len(outgoing), position=last)
-        return len(notifications)
+        log.debug("outbox.batch", topic=self.topic, count=len(batch.outgoing), position=last)
 
     def _message_for(
         self, notification: Notification
@@ -177,9 +197,10 @@ class OutboxRelay:
         message = KafkaMessage(message.topic, message.key, message.value, headers)
         return message, partition, meta["trace"] if meta else {}
 
-    async def _publish(self, outgoing: list[tuple[KafkaMessage, int, dict[str, str]]]) -> None:
+    async def publish(self, batch: OutboxBatch) -> None:
+        """Send the batch's messages and wait until Kafka acknowledged every one."""
         futures = []
-        for message, partition, carrier in outgoing:
+        for message, partition, carrier in batch.outgoing:
             parent = telemetry.context_from_carrier(carrier)
             with self._tracer.start_as_current_span(
                 f"{self.topic} publish", context=parent, kind=trace.SpanKind.PRODUCER
@@ -202,7 +223,7 @@ class OutboxRelay:
                 )
                 log.debug("outbox.published", event_id=_header(message, "ce_id"))
         await asyncio.gather(*futures)
-        self.stats.published += len(outgoing)
+        self.stats.published += len(batch.outgoing)
 
 
 def _header(message: KafkaMessage, name: str) -> str:

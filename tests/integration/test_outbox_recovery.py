@@ -1,0 +1,78 @@
+"""A relay that crashed after Kafka acknowledged but before it recorded its position
+publishes nothing twice when it restarts."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from bansos_libs.outbox import OutboxBatch, OutboxRelay
+from bansos_libs.settings import ServiceSettings
+from tests.integration.pipeline_app import Source, register, to_contract
+
+pytestmark = pytest.mark.integration
+
+PARTITIONS = 3
+
+
+async def _event_ids_on(bootstrap: str, topic: str) -> list[str]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        tps = [TopicPartition(topic, p) for p in range(PARTITIONS)]
+        consumer.assign(tps)
+        ends = await consumer.end_offsets(tps)
+        for tp in tps:
+            consumer.seek(tp, 0)
+        ids: list[str] = []
+        remaining = {tp for tp in tps if ends[tp] > 0}
+        while remaining:
+            for tp, records in (await consumer.getmany(timeout_ms=1000)).items():
+                ids += [dict(r.headers)["ce_id"].decode() for r in records]
+                if records and records[-1].offset >= ends[tp] - 1:
+                    remaining.discard(tp)
+        return ids
+    finally:
+        await consumer.stop()
+
+
+@pytest.mark.parametrize("published_before_crash", [1.0, 0.5])
+async def test_restarted_relay_skips_what_kafka_already_has(
+    kafka_bootstrap: str,
+    new_topic: Callable[..., str],
+    new_database: Callable[[], str],
+    published_before_crash: float,
+) -> None:
+    topic = new_topic("outbox", PARTITIONS)
+    app = Source(ServiceSettings(service="pipesrc", database_url=new_database()))
+    register(app, "35.17.01.2001", 0, 300)
+
+    crashed = OutboxRelay(app, topic, to_contract, kafka_bootstrap, batch_size=300)
+    await crashed.producer.start()
+    await crashed.recover()
+    batch = await crashed.next_batch()
+    assert batch is not None and len(batch.outgoing) == 300
+    # Kafka acknowledges some or all of the batch; the position is never recorded.
+    sent = batch.outgoing[: int(len(batch.outgoing) * published_before_crash)]
+    await crashed.publish(OutboxBatch(batch.notifications, sent))
+    await crashed.producer.stop()
+    assert app.max_tracking_id(f"outbox:{topic}") is None
+
+    register(app, "35.17.01.2001", 300, 100)  # and the outbox kept filling meanwhile
+    restarted = OutboxRelay(app, topic, to_contract, kafka_bootstrap, batch_size=120)
+    stop = asyncio.Event()
+    task = asyncio.create_task(restarted.run(stop))
+    while restarted.stats.position < 400:
+        await asyncio.sleep(0.05)
+        assert not task.done(), task
+    stop.set()
+    await task
+
+    ids = await _event_ids_on(kafka_bootstrap, topic)
+    assert len(ids) == 400
+    assert len(set(ids)) == 400
+    assert restarted.stats.already_published == len(sent)
+    app.close()
