@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+
 from bansos_contracts import (
     EligibilityDecided,
     HouseholdDecileChanged,

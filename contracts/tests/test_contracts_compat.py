@@ -6,6 +6,7 @@ import copy
 from typing import Any
 
 import pytest
+
 from bansos_contracts import ALL_EVENTS, breaking_changes
 from bansos_contracts.schemas import event_schema
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from uuid import uuid4
 
 import pytest
+
 from bansos_contracts import (
     ContractError,
     HouseholdDecileChanged,

@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from pydantic import BaseModel, ValidationError
+
 from bansos_contracts import (
     ALL_EVENTS,
     Actor,
@@ -30,7 +32,6 @@ from bansos_contracts import (
     quarter_period,
 )
 from bansos_contracts.enums import CaseEffect, CaseKind, CaseOutcome, Program
-from pydantic import BaseModel, ValidationError
 
 
 def _models(cls: type[BaseModel], seen: set[type[BaseModel]]) -> None:

@@ -9,6 +9,10 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
 from bansos_contracts import (
     ALL_EVENTS,
     EVENT_TYPES,
@@ -64,9 +68,6 @@ from bansos_contracts import (
     topics,
 )
 from bansos_contracts.enums import WindowKind
-from hypothesis import HealthCheck, assume, given, settings
-from hypothesis import strategies as st
-from pydantic import ValidationError
 
 ids = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,30}", fullmatch=True)
 codes = st.from_regex(r"[A-Z][A-Z0-9_]{0,20}", fullmatch=True)

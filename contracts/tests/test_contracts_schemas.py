@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from bansos_contracts import ALL_EVENTS
 from bansos_contracts.schemas import (
     DEFAULT_DIR,

@@ -19,6 +19,10 @@ from typing import Annotated, Any
 
 import pytest
 import uvicorn
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from fastapi import Depends, FastAPI, HTTPException
+from starlette.requests import Request
+
 from bansos_libs.auth import Principal, Role, TokenIssuer, TokenVerifier, issuer_from_settings
 from bansos_libs.auth.fastapi import (
     authenticate,
@@ -30,9 +34,6 @@ from bansos_libs.auth.fastapi import (
     require_roles,
     use_verifier,
 )
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from fastapi import Depends, FastAPI, HTTPException
-from starlette.requests import Request
 
 
 @pytest.fixture(autouse=True)

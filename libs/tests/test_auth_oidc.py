@@ -16,10 +16,11 @@ from typing import Any
 
 import jwt
 import pytest
-from bansos_libs.auth import RegionCode, Role, TokenVerifier, Unauthenticated
-from bansos_libs.auth.oidc import OidcKeySource
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
+
+from bansos_libs.auth import RegionCode, Role, TokenVerifier, Unauthenticated
+from bansos_libs.auth.oidc import OidcKeySource
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
 

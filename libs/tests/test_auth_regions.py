@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from bansos_libs.auth import (
     Forbidden,
     InvalidRegionCodeError,
@@ -13,8 +16,6 @@ from bansos_libs.auth import (
     RoleRegionMismatchError,
     UnknownRoleError,
 )
-from hypothesis import given
-from hypothesis import strategies as st
 
 # --- strategies --------------------------------------------------------------------------
 

@@ -9,6 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from pydantic import ValidationError
+
 from bansos_libs.auth import (
     AuthSettings,
     Role,
@@ -18,9 +22,6 @@ from bansos_libs.auth import (
 )
 from bansos_libs.auth.keys import key_id, private_key_pem, public_jwk
 from bansos_libs.auth.settings import default_dev_key_file, find_repo_root
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from pydantic import ValidationError
 
 
 @pytest.fixture(autouse=True)

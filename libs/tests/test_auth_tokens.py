@@ -11,6 +11,9 @@ from typing import Any
 
 import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from bansos_libs.auth import (
     Principal,
     RegionCode,
@@ -22,8 +25,6 @@ from bansos_libs.auth import (
     UnknownRoleError,
 )
 from bansos_libs.auth.regions import InvalidRegionCodeError
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 
 @pytest.fixture(scope="module")

@@ -13,17 +13,16 @@ environment, as the real services are).
 from __future__ import annotations
 
 import os
-import sys
 import uuid
 from datetime import date
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.domain import Aggregate, event
+
 from bansos_contracts import Event
 from bansos_contracts.registry import HouseholdRegistered
 from bansos_contracts.values import Region, VulnerabilityFlags
-from eventsourcing.domain import Aggregate, event
-
 from bansos_libs.consumer import Handler
 from bansos_libs.eventstore import ServiceApplication, UnitOfWork
 from bansos_libs.logs import configure_logging, get_logger
@@ -43,7 +42,12 @@ class Household(Aggregate):
     def create_id(household_id: str, village: str, decile: int) -> UUID:
         return uuid.uuid5(HOUSEHOLD_NS, household_id)
 
-    @event("Registered")
+    class Registered(Aggregate.Created):
+        household_id: str
+        village: str
+        decile: int
+
+    @event(Registered)
     def __init__(self, household_id: str, village: str, decile: int) -> None:
         self.household_id = household_id
         self.village = village

@@ -99,7 +99,10 @@ def test_ten_thousand_events_survive_sigkill(
         while time.monotonic() < deadline:
             receipts = _scalar(sink_url, receipts_sql)
             relayed = _scalar(source_url, relayed_sql, (f"outbox:{topic}",))
-            if len(consumer_kills_at) < 3 and receipts >= (1500, 4000, 6500)[len(consumer_kills_at)]:
+            if (
+                len(consumer_kills_at) < 3
+                and receipts >= (1500, 4000, 6500)[len(consumer_kills_at)]
+            ):
                 sink.kill()
                 consumer_kills_at.append(receipts)
                 sink.start()

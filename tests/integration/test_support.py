@@ -33,10 +33,10 @@ def registered_event(household_id: str, village: str = "35.17.01.2001") -> House
     )
 
 
-async def wait_until(condition: Callable[[], bool], timeout: float) -> None:
-    """Wait (polling) until ``condition()`` holds; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
+async def wait_until(condition: Callable[[], bool], seconds: float) -> None:
+    """Wait (polling) until ``condition()`` holds; fail after ``seconds``."""
+    deadline = time.monotonic() + seconds
     while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
+            raise AssertionError(f"condition not met within {seconds}s")
         await asyncio.sleep(0.05)

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 import typer
+from typer.testing import CliRunner
+
 from bansos_libs.auth import AuthSettings, RegionCode, Role, verifier_from_settings
 from bansosctl import token as token_command
 from bansosctl.main import app
-from typer.testing import CliRunner
 
 runner = CliRunner()
 

@@ -15,6 +15,7 @@ event's id) instead of drawing a fresh one each time.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Annotated, Any, ClassVar
 from uuid import UUID
@@ -142,7 +143,7 @@ class Event(ContractModel):
     @classmethod
     def ce_type(cls) -> str:
         """The CloudEvents type: ``bansos.<service>.<EventType>.v<schema_version>``."""
-        return f"bansos.{cls.source}.{cls.event_name()}.v{cls.event_version()}"
+        return _ce_type(cls)
 
     @classmethod
     def ce_source(cls) -> str:
@@ -153,3 +154,9 @@ class Event(ContractModel):
     def partition_key(self) -> str:
         """The Kafka message key (see ``bansos_contracts.topics.KEYS``)."""
         return self.subject_id
+
+
+@functools.cache
+def _ce_type(cls: type[Event]) -> str:
+    # Computed once per class: it is on the hot path of every encode and decode.
+    return f"bansos.{cls.source}.{cls.event_name()}.v{cls.event_version()}"

@@ -28,7 +28,7 @@ consumer puts that reason into the dead-letter message built by
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -135,13 +135,17 @@ def header(headers: Headers, name: str) -> str | None:
     When the name repeats, the last one wins. Raises :class:`ContractError` when the
     value is not UTF-8.
     """
-    wanted = name.lower()
-    found: bytes | None = None
-    present = False
-    for key, value in headers:
-        if key.lower() == wanted:
-            found, present = value, True
-    if not present or found is None:
+    return _get(_by_name(headers), name)
+
+
+def _by_name(headers: Headers) -> dict[str, bytes | None]:
+    """Headers by lower-cased name, the last one winning; built once per message."""
+    return {key.lower(): value for key, value in headers}
+
+
+def _get(by_name: Mapping[str, bytes | None], name: str) -> str | None:
+    found = by_name.get(name.lower())
+    if found is None:
         return None
     try:
         return found.decode("utf-8")
@@ -149,8 +153,8 @@ def header(headers: Headers, name: str) -> str | None:
         raise ContractError(f"header {name} is not valid UTF-8") from None
 
 
-def _required(headers: Headers, name: str) -> str:
-    value = header(headers, name)
+def _required(headers: Mapping[str, bytes | None], name: str) -> str:
+    value = _get(headers, name)
     if value is None:
         raise ContractError(f"missing header {name}")
     return value
@@ -193,14 +197,15 @@ def decode(value: bytes | None, headers: Headers) -> Event:
     """
     if value is None:
         raise ContractError("message has no value (tombstone)")
-    binary = any(header(headers, name) is not None for name in ("ce_specversion", "ce_id"))
-    ce_type = header(headers, "ce_type")
+    by_name = _by_name(headers)
+    binary = any(_get(by_name, name) is not None for name in ("ce_specversion", "ce_id"))
+    ce_type = _get(by_name, "ce_type")
     if binary:
-        specversion = _required(headers, "ce_specversion")
+        specversion = _required(by_name, "ce_specversion")
         if specversion != SPECVERSION:
             raise ContractError(f"unsupported ce_specversion {specversion!r} (expected 1.0)")
-        _required(headers, "ce_id")
-        _required(headers, "ce_source")
+        _required(by_name, "ce_id")
+        _required(by_name, "ce_source")
     if ce_type is not None:
         try:
             cls = event_class(ce_type)
@@ -219,13 +224,13 @@ def decode(value: bytes | None, headers: Headers) -> Event:
                         f"{error['loc'][0]}: {error['msg']}"
                     ) from None
         raise ContractError(_describe(exc, cls.ce_type())) from None
-    _check_headers(event, headers)
+    _check_headers(event, by_name)
     return event
 
 
-def _check_headers(event: Event, headers: Headers) -> None:
+def _check_headers(event: Event, headers: Mapping[str, bytes | None]) -> None:
     cls = type(event)
-    ce_id = header(headers, "ce_id")
+    ce_id = _get(headers, "ce_id")
     if ce_id is not None and ce_id != str(event.event_id):
         try:
             same = UUID(ce_id) == event.event_id
@@ -235,18 +240,18 @@ def _check_headers(event: Event, headers: Headers) -> None:
             raise ContractError(
                 f"header mismatch: ce_id {ce_id!r} but body event_id {str(event.event_id)!r}"
             )
-    ce_subject = header(headers, "ce_subject")
+    ce_subject = _get(headers, "ce_subject")
     if ce_subject is not None and ce_subject != event.subject_id:
         raise ContractError(
             f"header mismatch: ce_subject {ce_subject!r} but body subject_id {event.subject_id!r}"
         )
-    ce_source = header(headers, "ce_source")
+    ce_source = _get(headers, "ce_source")
     if ce_source is not None and ce_source != cls.ce_source():
         raise ContractError(
             f"header mismatch: ce_source {ce_source!r} but {cls.ce_type()} comes from "
             f"{cls.ce_source()!r}"
         )
-    ce_time = header(headers, "ce_time")
+    ce_time = _get(headers, "ce_time")
     if ce_time is not None:
         try:
             moment = datetime.fromisoformat(ce_time)
@@ -257,7 +262,7 @@ def _check_headers(event: Event, headers: Headers) -> None:
                 f"header mismatch: ce_time {ce_time!r} but body occurred_at "
                 f"{format_time(event.occurred_at)!r}"
             )
-    content_type = header(headers, "content-type")
+    content_type = _get(headers, "content-type")
     if content_type is not None:
         media_type = content_type.split(";", 1)[0].strip().lower()
         if media_type != CONTENT_TYPE:
@@ -320,14 +325,15 @@ def dead_letter_message(
 
 def read_dead_letter(headers: Headers) -> DeadLetter:
     """The ``dlq_*`` headers of a dead-letter message; :class:`ContractError` if absent."""
+    by_name = _by_name(headers)
     try:
         return DeadLetter(
-            reason=_required(headers, "dlq_reason"),
-            original_topic=_required(headers, "dlq_original_topic"),
-            original_partition=int(_required(headers, "dlq_original_partition")),
-            original_offset=int(_required(headers, "dlq_original_offset")),
-            consumer_group=_required(headers, "dlq_consumer_group"),
-            failed_at=datetime.fromisoformat(_required(headers, "dlq_failed_at")),
+            reason=_required(by_name, "dlq_reason"),
+            original_topic=_required(by_name, "dlq_original_topic"),
+            original_partition=int(_required(by_name, "dlq_original_partition")),
+            original_offset=int(_required(by_name, "dlq_original_offset")),
+            consumer_group=_required(by_name, "dlq_consumer_group"),
+            failed_at=datetime.fromisoformat(_required(by_name, "dlq_failed_at")),
         )
     except ValueError as exc:
         if isinstance(exc, ContractError):

@@ -22,13 +22,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
-from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.structs import ConsumerRecord
-from bansos_contracts.envelope import Event
-from bansos_contracts.kafka import ContractError, decode, dead_letter_message
 from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError, Tracking
 from opentelemetry import trace
 
+from bansos_contracts.envelope import Event
+from bansos_contracts.kafka import ContractError, dead_letter_message, decode
 from bansos_libs import telemetry
 from bansos_libs.context import command_context
 from bansos_libs.eventstore import ServiceApplication, UnitOfWork
@@ -110,7 +110,7 @@ class TrackedConsumer:
         self.consumer: AIOKafkaConsumer | None = None
         self.assigned = asyncio.Event()
         self._tracer = telemetry.tracer("bansos.consumer")
-        self._dlq = idempotent_producer(bootstrap_servers, f"{app.service}-deadletter")
+        self._dlq: AIOKafkaProducer | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until ``stop`` is set; the batch in hand is finished first."""
@@ -118,6 +118,7 @@ class TrackedConsumer:
             self.bootstrap_servers, self.group_id, f"{self.app.service}-consumer", self.max_records
         )
         self.consumer.subscribe(self.topics, listener=_Rebalance(self))
+        self._dlq = idempotent_producer(self.bootstrap_servers, f"{self.app.service}-deadletter")
         await self._dlq.start()
         await self.consumer.start()
         try:
@@ -151,7 +152,9 @@ class TrackedConsumer:
         log.info(
             "consumer.assigned",
             group=self.group_id,
-            partitions={tracking_name(tp.topic, tp.partition): p for tp, p in self.positions.items()},
+            partitions={
+                tracking_name(tp.topic, tp.partition): p for tp, p in self.positions.items()
+            },
         )
 
     async def process_partition_batch(
@@ -190,7 +193,7 @@ class TrackedConsumer:
                     break
                 continue
             except TRANSIENT_ERRORS as error:
-                delay = min(10.0, 0.1 * 2**attempt) * (0.5 + random.random())  # noqa: S311
+                delay = min(10.0, 0.1 * 2**attempt) * (0.5 + random.random())
                 log.warning("consumer.retry", partition=name, error=repr(error), delay=delay)
                 await asyncio.sleep(delay)
                 continue
@@ -210,18 +213,22 @@ class TrackedConsumer:
             parent = telemetry.context_from_headers(record.headers)
             with (
                 self._tracer.start_as_current_span(
-                    f"{record.topic} process", context=parent, kind=trace.SpanKind.CONSUMER
-                ) as span,
+                    f"{record.topic} process",
+                    context=parent,
+                    kind=trace.SpanKind.CONSUMER,
+                    attributes={
+                        "messaging.system": "kafka",
+                        "messaging.consumer.group.name": self.group_id,
+                        "messaging.kafka.offset": record.offset,
+                        "messaging.message.id": str(event.event_id),
+                    },
+                ),
                 command_context(
                     self.app.actor,
                     correlation_id=event.correlation_id,
                     causation_id=str(event.event_id),
                 ),
             ):
-                span.set_attribute("messaging.system", "kafka")
-                span.set_attribute("messaging.consumer.group.name", self.group_id)
-                span.set_attribute("messaging.kafka.offset", record.offset)
-                span.set_attribute("messaging.message.id", str(event.event_id))
                 try:
                     self.handler(event, uow)
                 except TRANSIENT_ERRORS:
@@ -239,6 +246,7 @@ class TrackedConsumer:
         self.app.commit(uow)
 
     async def _dead_letter(self, record: ConsumerRecord[bytes, bytes], reason: str) -> None:
+        assert self._dlq is not None, "dead letters are sent while the consumer runs"
         reason = mask_personal_numbers(reason)[:2000]
         message = dead_letter_message(
             original_topic=record.topic,

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
 from bansos_contracts.envelope import SYSTEM_ROLE
-
 from bansos_libs.telemetry import current_carrier
 
 META_ATTRIBUTE = "bansos_meta"

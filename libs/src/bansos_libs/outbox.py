@@ -24,12 +24,10 @@ from typing import Any, TypedDict
 
 import anyio
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from eventsourcing.persistence import Notification, Tracking
+
 from bansos_contracts.envelope import Event
 from bansos_contracts.kafka import KafkaMessage, encode
-from eventsourcing.persistence import Notification, Tracking
-from opentelemetry import trace
-
-from bansos_libs import telemetry
 from bansos_libs.context import ActorDict, EventMeta, meta_of, system_actor
 from bansos_libs.eventstore import ServiceApplication, event_id_for
 from bansos_libs.kafka import idempotent_producer, partition_for
@@ -70,8 +68,8 @@ class OutboxBatch:
     """Notifications read from the store and the messages they map to."""
 
     notifications: Sequence[Notification]
-    outgoing: list[tuple[KafkaMessage, int, dict[str, str]]]
-    """(message, partition, stored trace carrier) for each public event."""
+    outgoing: list[tuple[KafkaMessage, int]]
+    """(message, partition) for each public event not yet on the topic."""
 
 
 def envelope_of(service: str, domain_event: Any) -> Envelope:
@@ -117,7 +115,6 @@ class OutboxRelay:
         self.stats = RelayStats()
         self._partitions: list[int] = []
         self._published_upto: dict[int, int] = {}
-        self._tracer = telemetry.tracer("bansos.outbox")
 
     async def run(self, stop: asyncio.Event) -> None:
         """Relay until ``stop`` is set; the batch in hand is finished first."""
@@ -179,58 +176,40 @@ class OutboxRelay:
         self.stats.position = last
         log.debug("outbox.batch", topic=self.topic, count=len(batch.outgoing), position=last)
 
-    def _message_for(
-        self, notification: Notification
-    ) -> tuple[KafkaMessage, int, dict[str, str]] | None:
+    def _message_for(self, notification: Notification) -> tuple[KafkaMessage, int] | None:
         domain_event = self.app.mapper.to_domain_event(notification)
         event = self.mapper(domain_event, envelope_of(self.app.service, domain_event))
         if event is None:
             self.stats.skipped += 1
             return None
-        message = encode(event)
+        meta = meta_of(domain_event)
+        trace = meta["trace"] if meta else {}
+        # The stored trace context goes on unchanged: the consumer's span becomes a
+        # child of the span that handled the command, in the same trace.
+        message = encode(
+            event, traceparent=trace.get("traceparent"), tracestate=trace.get("tracestate")
+        )
         partition = partition_for(message.key or b"", self._partitions)
         if notification.id <= self._published_upto.get(partition, 0):
             self.stats.already_published += 1
             return None
-        meta = meta_of(domain_event)
         headers = (*message.headers, (POSITION_HEADER, str(notification.id).encode()))
-        message = KafkaMessage(message.topic, message.key, message.value, headers)
-        return message, partition, meta["trace"] if meta else {}
+        return KafkaMessage(self.topic, message.key, message.value, headers), partition
 
     async def publish(self, batch: OutboxBatch) -> None:
         """Send the batch's messages and wait until Kafka acknowledged every one."""
-        futures = []
-        for message, partition, carrier in batch.outgoing:
-            parent = telemetry.context_from_carrier(carrier)
-            with self._tracer.start_as_current_span(
-                f"{self.topic} publish", context=parent, kind=trace.SpanKind.PRODUCER
-            ) as span:
-                span.set_attribute("messaging.system", "kafka")
-                span.set_attribute("messaging.destination.name", self.topic)
-                span.set_attribute("messaging.message.id", _header(message, "ce_id"))
-                headers = [
-                    (k, v) for k, v in message.headers if k not in telemetry.TRACE_HEADERS
-                ]
-                headers += [(k, v.encode()) for k, v in telemetry.current_carrier().items()]
-                futures.append(
-                    await self.producer.send(
-                        self.topic,
-                        value=message.value,
-                        key=message.key,
-                        headers=headers,
-                        partition=partition,
-                    )
-                )
-                log.debug("outbox.published", event_id=_header(message, "ce_id"))
+        futures = [
+            await self.producer.send(
+                message.topic,
+                value=message.value,
+                key=message.key,
+                headers=list(message.headers),
+                partition=partition,
+            )
+            for message, partition in batch.outgoing
+        ]
         await asyncio.gather(*futures)
         self.stats.published += len(batch.outgoing)
-
-
-def _header(message: KafkaMessage, name: str) -> str:
-    for key, value in message.headers:
-        if key == name:
-            return value.decode()
-    return ""
 
 
 async def last_published_positions(

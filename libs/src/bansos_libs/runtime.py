@@ -14,8 +14,8 @@ hand, then exits.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import asyncio
+import contextlib
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -167,5 +167,10 @@ def main(definition: ServiceDefinition, argv: Sequence[str] | None = None) -> No
     args = parser.parse_args(argv)
     settings = service_settings(definition)
     configure_logging(definition.name, settings.log_level, settings.log_format)
-    configure_tracing(definition.name, settings.otel_exporter, settings.otel_endpoint)
+    configure_tracing(
+        definition.name,
+        settings.otel_exporter,
+        settings.otel_endpoint,
+        settings.trace_sample_ratio,
+    )
     sys.exit(asyncio.run(run(definition, args.role, settings)))

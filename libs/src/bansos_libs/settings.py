@@ -53,6 +53,12 @@ class ServiceSettings(BaseSettings):
         default=None,
         validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_ENDPOINT", "BANSOS_OTEL_ENDPOINT"),
     )
+    trace_sample_ratio: float = Field(
+        default=1.0,
+        ge=0.0,
+        le=1.0,
+        description="Share of new traces recorded; a consumed message follows its producer.",
+    )
     relay_batch_size: int = Field(default=2000, ge=1, le=100_000)
     relay_idle_poll_seconds: float = Field(default=0.05, gt=0, le=5)
     consumer_max_records: int = Field(default=2000, ge=1, le=100_000)
@@ -91,6 +97,7 @@ class ServiceSettings(BaseSettings):
                 # Tracked consumers rely on the tracking check that the
                 # database-function insert path was seen to skip.
                 "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
+                "PROCESS_RECORDER_TOPIC": "bansos_libs.pgstore:FastPostgresProcessRecorder",
             }
         else:
             self.data_dir.mkdir(parents=True, exist_ok=True)

@@ -21,6 +21,7 @@ from opentelemetry.sdk.trace.export import (
     ConsoleSpanExporter,
     SpanExporter,
 )
+from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 _PROPAGATOR = TraceContextTextMapPropagator()
@@ -29,11 +30,22 @@ _configured = False
 
 
 def configure_tracing(
-    service: str, exporter: str = "console", endpoint: str | None = None
+    service: str,
+    exporter: str = "console",
+    endpoint: str | None = None,
+    sample_ratio: float = 1.0,
 ) -> TracerProvider:
-    """Install a tracer provider for this process: console, OTLP/HTTP or no exporter."""
+    """Install a tracer provider for this process: console, OTLP/HTTP or no exporter.
+
+    New traces are recorded at ``sample_ratio``; a span whose parent came from another
+    process (a consumed message) follows the parent's decision, so a trace is kept or
+    dropped whole. Unrecorded spans still carry trace ids into logs and headers.
+    """
     global _configured
-    provider = TracerProvider(resource=Resource.create({"service.name": f"bansos-{service}"}))
+    provider = TracerProvider(
+        resource=Resource.create({"service.name": f"bansos-{service}"}),
+        sampler=ParentBased(TraceIdRatioBased(sample_ratio)),
+    )
     span_exporter: SpanExporter | None = None
     if exporter == "console":
         span_exporter = ConsoleSpanExporter(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+
 from bansos_libs.auth.roles import Role
 from bansos_libs.auth.settings import AuthSettings, issuer_from_settings
 

@@ -1,0 +1,54 @@
+# The two commands that matter: `make run` and `make test`. Both set up what they need.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+UV ?= uv
+PY := .venv/bin/python
+KAFKA := 127.0.0.1:$(or $(KAFKA_PORT),9092)
+TOPICS := bansos.registry.v1 bansos.objections.v1 bansos.eligibility.v1 bansos.payout.v1 bansos.deadletter.v1
+SERVICES := $(patsubst services/%/,%,$(dir $(wildcard services/*/src/bansos_*/__main__.py)))
+
+.PHONY: help setup run stop test lint format bench schemas asyncapi unit integration
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+setup: ## install Python dependencies (uv) and the Kafka broker's jars
+	@command -v $(UV) >/dev/null || python3 -m pip install -q uv
+	$(UV) sync --frozen
+	deploy/local/kafka.sh install
+
+run: setup ## start Kafka and every service on the local machine, then return
+	deploy/local/kafka.sh start
+	$(PY) deploy/local/topics.py --bootstrap $(KAFKA) --partitions 6 $(TOPICS)
+	deploy/local/services.sh start
+	@$(PY) -m bansosctl.local_summary
+
+stop: ## stop the services, Kafka and PostgreSQL (if running)
+	-deploy/local/services.sh stop
+	-deploy/local/kafka.sh stop
+	-deploy/local/postgres.sh stop
+
+lint: ## ruff (lint and format check), mypy, contract schema check
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
+	$(UV) run --frozen mypy
+	$(UV) run --frozen python -m bansos_contracts.schemas check
+
+format: ## apply ruff's fixes and formatting
+	$(UV) run --frozen ruff check --fix .
+	$(UV) run --frozen ruff format .
+
+test: lint ## lint, then every test: unit tests in memory, integration tests on the real stack
+	$(UV) run --frozen pytest
+
+unit: ## only the tests that need no broker or database
+	$(UV) run --frozen pytest -m "not integration"
+
+integration: ## only the tests on the real Kafka broker and PostgreSQL
+	$(UV) run --frozen pytest -m integration
+
+bench: setup ## benchmarks on the real stack; prints medians and ratios
+	$(UV) run --frozen python -m benchmarks
+
+schemas: ## regenerate the committed JSON Schemas (refuses breaking changes)
+	$(UV) run --frozen python -m bansos_contracts.schemas write

@@ -1,0 +1,1 @@
+"""Benchmarks on the real stack (`make bench`): medians and ratios, never assertions."""

@@ -1,0 +1,50 @@
+"""`make bench`: every benchmark on the real stack, one run, medians and ratios.
+
+Environment: BENCH_EVENTS (default 30000), BENCH_RUNS (default 3).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from datetime import UTC, datetime
+
+from rich.console import Console
+from rich.table import Table
+
+from bansos_libs.telemetry import configure_tracing
+from benchmarks import pipeline
+from benchmarks.stack import ROOT, start_stack
+
+
+def main() -> None:
+    events = int(os.environ.get("BENCH_EVENTS", "30000"))
+    runs = int(os.environ.get("BENCH_RUNS", "3"))
+    logs = ROOT / ".local" / "bench"
+    logs.mkdir(parents=True, exist_ok=True)
+    start_stack()
+    configure_tracing("bench", exporter="none")
+    console = Console()
+    console.print(f"pipeline: {runs} runs of {events} events each (PostgreSQL stores) …")
+    result = pipeline.run(events, runs, logs)
+
+    table = Table(title=f"bansos benchmarks — {platform.node()}, {os.cpu_count()} cores")
+    table.add_column("measure")
+    table.add_column("median", justify="right")
+    table.add_row(
+        "raw Kafka produce+consume (ceiling)", f"{result['raw_kafka_events_per_s']:,.0f} events/s"
+    )
+    table.add_row(
+        "relay → Kafka → tracked consumer → PostgreSQL",
+        f"{result['pipeline_events_per_s']:,.0f} events/s",
+    )
+    table.add_row("pipeline / ceiling", f"{result['pipeline_to_raw_ratio']:.2f}")
+    console.print(table)
+    record = {"at": datetime.now(UTC).isoformat(), "cores": os.cpu_count(), "pipeline": result}
+    (logs / "results.json").write_text(json.dumps(record, indent=2))
+    console.print(f"written to {logs / 'results.json'}")
+
+
+if __name__ == "__main__":
+    main()
