@@ -58,6 +58,16 @@ def trace_processor(
     return event_dict
 
 
+class _Stderr:
+    """Whatever ``sys.stderr`` is at the moment of writing (test runners swap it)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure_logging(service: str, level: str = "INFO", fmt: str = "json") -> None:
     """Configure structlog (and the standard library's root logger) for one process."""
     renderer: Any = (
@@ -80,7 +90,7 @@ def configure_logging(service: str, level: str = "INFO", fmt: str = "json") -> N
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=_Stderr()),  # type: ignore[arg-type]
         cache_logger_on_first_use=True,
     )
     # Libraries that log through the standard library (aiokafka, uvicorn) go through
@@ -93,7 +103,7 @@ def configure_logging(service: str, level: str = "INFO", fmt: str = "json") -> N
             renderer,
         ],
     )
-    handler = logging.StreamHandler(sys.stderr)
+    handler = logging.StreamHandler(_Stderr())
     handler.setFormatter(formatter)
     root = logging.getLogger()
     root.handlers[:] = [handler]
