@@ -25,7 +25,7 @@ from bansos_libs.settings import ServiceSettings
 from bansos_libs.telemetry import tracer
 from benchmarks.stack import KAFKA, ROOT, drop_database, new_database, new_topic
 from tests.integration.pipeline_app import Household, Source, register, to_contract
-from tests.integration.processes import ServiceProcess
+from tests.integration.processes import pipeline_process
 
 VILLAGE = "35.17.01.2001"
 
@@ -43,30 +43,14 @@ def pipeline_run(events: int, logs: Path) -> float:
     """One run; events per second from first to last delivery."""
     topic = new_topic("pipeline")
     source_url, sink_url = new_database(), new_database()
-    common = {
-        "PIPELINE_TOPIC": topic,
-        "KAFKA_BOOTSTRAP_SERVERS": KAFKA,
-        "BANSOS_OTEL_EXPORTER": "none",
-        "BANSOS_HTTP_PORT": "0",
-    }
     source = Source(ServiceSettings(service="pipesrc", database_url=source_url))
     with tracer("bench").start_as_current_span("import households"):  # as a real command
         register(source, VILLAGE, 0, events, batch=2000)
     source.close()
-    sink = ServiceProcess(
-        "tests.integration.run_pipeline",
-        ["sink", "consume"],
-        {**common, "BANSOS_DATABASE_URL": sink_url},
-        logs / "bench-sink.log",
-    ).start()
+    sink = pipeline_process("sink consume", topic, KAFKA, sink_url, logs / "sink.log").start()
     while "consumer.assigned" not in sink.output():  # joined its group
         time.sleep(0.05)
-    relay = ServiceProcess(
-        "tests.integration.run_pipeline",
-        ["source", "relay"],
-        {**common, "BANSOS_DATABASE_URL": source_url},
-        logs / "bench-relay.log",
-    ).start()
+    relay = pipeline_process("source relay", topic, KAFKA, source_url, logs / "relay.log").start()
     try:
         first_at, first_count = 0.0, 0
         while (n := _count(sink_url)) < events:

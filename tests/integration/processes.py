@@ -64,3 +64,22 @@ class ServiceProcess:
     def output(self) -> str:
         """Everything the process printed, across restarts."""
         return self.log_path.read_text(errors="replace")
+
+
+def pipeline_process(
+    role: str, topic: str, kafka: str, database_url: str, log_path: Path, **env: str
+) -> ServiceProcess:
+    """A process of the test pipeline: ``source relay``, ``sink consume`` or ``command …``."""
+    return ServiceProcess(
+        "tests.integration.run_pipeline",
+        role.split(),
+        {
+            "PIPELINE_TOPIC": topic,
+            "KAFKA_BOOTSTRAP_SERVERS": kafka,
+            "BANSOS_OTEL_EXPORTER": "none",
+            "BANSOS_HTTP_PORT": "0",
+            "BANSOS_DATABASE_URL": database_url,
+            **env,
+        },
+        log_path,
+    )

@@ -22,7 +22,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from bansos_libs.eventstore import event_id_for
 from bansos_libs.settings import ServiceSettings
 from tests.integration.pipeline_app import HOUSEHOLD_NS, Source, register
-from tests.integration.processes import ServiceProcess
+from tests.integration.processes import pipeline_process
 
 pytestmark = pytest.mark.integration
 
@@ -59,23 +59,21 @@ def test_ten_thousand_events_survive_sigkill(
 ) -> None:
     topic = new_topic("pipeline", 6)
     source_url, sink_url = new_database(), new_database()
-    common = {
-        "PIPELINE_TOPIC": topic,
-        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
-        "BANSOS_OTEL_EXPORTER": "none",
-        "BANSOS_HTTP_PORT": "0",
-    }
-    relay = ServiceProcess(
-        "tests.integration.run_pipeline",
-        ["source", "relay"],
-        {**common, "BANSOS_DATABASE_URL": source_url, "BANSOS_RELAY_BATCH_SIZE": "200"},
+    relay = pipeline_process(
+        "source relay",
+        topic,
+        kafka_bootstrap,
+        source_url,
         tmp_path / "relay.log",
+        BANSOS_RELAY_BATCH_SIZE="200",
     )
-    sink = ServiceProcess(
-        "tests.integration.run_pipeline",
-        ["sink", "consume"],
-        {**common, "BANSOS_DATABASE_URL": sink_url, "BANSOS_CONSUMER_MAX_RECORDS": "200"},
+    sink = pipeline_process(
+        "sink consume",
+        topic,
+        kafka_bootstrap,
+        sink_url,
         tmp_path / "sink.log",
+        BANSOS_CONSUMER_MAX_RECORDS="200",
     )
     source = Source(ServiceSettings(service="pipesrc", database_url=source_url))
     register(source, VILLAGE, 0, PRELOADED)

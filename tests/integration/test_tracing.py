@@ -12,7 +12,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from tests.integration.processes import ServiceProcess
+from tests.integration.processes import pipeline_process
 
 pytestmark = pytest.mark.integration
 
@@ -40,30 +40,26 @@ def test_trace_crosses_kafka(
 ) -> None:
     topic = new_topic("trace", 2)
     source_url, sink_url = new_database(), new_database()
-    common = {
-        "PIPELINE_TOPIC": topic,
-        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
-        "BANSOS_OTEL_EXPORTER": "console",
-        "BANSOS_HTTP_PORT": "0",
-    }
-    module = "tests.integration.run_pipeline"
-    command = ServiceProcess(
-        module,
-        ["command", "35.17.01.2001", "0", "1"],
-        {**common, "BANSOS_DATABASE_URL": source_url},
+    console = {"BANSOS_OTEL_EXPORTER": "console"}
+    command = pipeline_process(
+        "command 35.17.01.2001 0 1",
+        topic,
+        kafka_bootstrap,
+        source_url,
         tmp_path / "command.log",
+        **console,
     )
-    relay = ServiceProcess(
-        module,
-        ["source", "relay"],
-        {**common, "BANSOS_DATABASE_URL": source_url},
-        tmp_path / "relay.log",
+    relay = pipeline_process(
+        "source relay", topic, kafka_bootstrap, source_url, tmp_path / "relay.log", **console
     )
-    sink = ServiceProcess(
-        module,
-        ["sink", "consume"],
-        {**common, "BANSOS_DATABASE_URL": sink_url, "BANSOS_LOG_LEVEL": "DEBUG"},
+    sink = pipeline_process(
+        "sink consume",
+        topic,
+        kafka_bootstrap,
+        sink_url,
         tmp_path / "sink.log",
+        BANSOS_LOG_LEVEL="DEBUG",
+        **console,
     )
     command.start()
     assert command.process is not None and command.process.wait(timeout=60) == 0, command.output()
