@@ -7,7 +7,8 @@ run everything in one process:
 
     bansos-registry all | api | relay | consume
 
-Every role serves ``/health/live`` and ``/health/ready``; SIGTERM finishes the batch in
+``relay`` also keeps the service's read models up to date (one replica). Every role
+serves ``/health/live`` and ``/health/ready``; SIGTERM finishes the batch in
 hand, then exits.
 """
 
@@ -19,12 +20,14 @@ import contextlib
 import signal
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
 
+from bansos_contracts.envelope import Event
+from bansos_libs.asyncapi import service_asyncapi
 from bansos_libs.consumer import Handler, TrackedConsumer
 from bansos_libs.eventstore import ServiceApplication
 from bansos_libs.health import BrokerCheck, Health, health_router, store_check
@@ -32,6 +35,7 @@ from bansos_libs.logs import configure_logging, get_logger
 from bansos_libs.outbox import EventMapper, OutboxRelay
 from bansos_libs.settings import ServiceSettings
 from bansos_libs.telemetry import configure_tracing
+from bansos_libs.views import ViewUpdater
 
 ROLES = ("all", "api", "relay", "consume")
 log = get_logger("bansos.runtime")
@@ -43,6 +47,8 @@ class Publisher:
 
     topic: str
     mapper: EventMapper
+    events: tuple[type[Event], ...] = ()
+    """The contract events it publishes (default: every event of the topic)."""
 
 
 @dataclass(frozen=True)
@@ -64,9 +70,12 @@ class ServiceDefinition:
     publisher: Publisher | None = None
     subscriber: Subscriber | None = None
     api: Callable[[ServiceApplication, ServiceSettings], FastAPI] | None = None
-    asyncapi: Callable[[], dict[str, Any]] | None = None
+    description: str = ""
+    views: Callable[[Any, ServiceSettings], Sequence[ViewUpdater]] | None = None
+    """Given the application and settings, the read models to keep up to date."""
+    configure: Callable[[ServiceSettings], ServiceSettings] | None = None
+    """Completes the environment's settings (e.g. a development key)."""
     default_port: int = 8100
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def build_http(
@@ -82,12 +91,11 @@ def build_http(
     else:
         http = FastAPI(title=f"bansos {definition.name} ({role})")
     http.include_router(health_router(health, definition.name))
-    if definition.asyncapi is not None:
-        document = definition.asyncapi
+    document = service_asyncapi(definition)
 
-        @http.get("/asyncapi", tags=["contracts"])
-        async def asyncapi() -> dict[str, Any]:
-            return document()
+    @http.get("/asyncapi", tags=["contracts"])
+    async def asyncapi() -> dict[str, Any]:
+        return document
 
     return http
 
@@ -136,6 +144,9 @@ async def run(definition: ServiceDefinition, role: str, settings: ServiceSetting
             max_records=settings.consumer_max_records,
         )
         tasks["consumer"] = asyncio.create_task(consumer.run(stop))
+    if definition.views is not None and role in ("all", "relay"):
+        for updater in definition.views(app, settings):
+            tasks[f"view:{updater.view.name}"] = asyncio.create_task(updater.run(stop))
     log.info("service.started", role=role, port=settings.http_port, components=sorted(tasks))
 
     stopper = asyncio.create_task(stop.wait())
@@ -157,7 +168,7 @@ def service_settings(definition: ServiceDefinition) -> ServiceSettings:
     settings = ServiceSettings(service=definition.name)
     if "http_port" not in settings.model_fields_set:
         settings = settings.model_copy(update={"http_port": definition.default_port})
-    return settings
+    return definition.configure(settings) if definition.configure else settings
 
 
 def main(definition: ServiceDefinition, argv: Sequence[str] | None = None) -> None:

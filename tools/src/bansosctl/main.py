@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from bansosctl import token
+from bansosctl import registry, token
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -15,3 +15,4 @@ def main() -> None:
 
 
 token.register(app)
+registry.register(app)

@@ -1,0 +1,203 @@
+"""Read models: SQL tables derived from a service's notification log, kept exactly once.
+
+A ``View`` names its tables and applies one stored domain event at a time with plain
+SQL. A ``ViewUpdater`` reads the notification log after the view's recorded position
+and applies a batch in one transaction together with the new position, in the service's
+own database (SQLite by default, PostgreSQL when configured). A crash mid-batch rolls
+back both; a second updater racing the first cannot apply a batch twice. Views are
+disposable: ``rebuild()`` drops and recreates them from the log.
+
+SQL is written once with ``%s`` placeholders and runs on both backends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import anyio
+import psycopg
+
+from bansos_libs.eventstore import ServiceApplication
+from bansos_libs.logs import get_logger
+from bansos_libs.settings import ServiceSettings
+
+log = get_logger("bansos.views")
+
+TRACKING_TABLE = "bansos_view_tracking"
+
+
+class Sql:
+    """A cursor that takes ``%s`` placeholders on SQLite and PostgreSQL alike."""
+
+    def __init__(self, cursor: Any, dialect: str) -> None:
+        self._cursor = cursor
+        self.dialect = dialect
+
+    def _sql(self, statement: str) -> str:
+        return statement.replace("%s", "?") if self.dialect == "sqlite" else statement
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> Sql:
+        """Run one statement."""
+        self._cursor.execute(self._sql(statement), tuple(params))
+        return self
+
+    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run one statement for many parameter rows."""
+        self._cursor.executemany(self._sql(statement), [tuple(r) for r in rows])
+
+    @property
+    def rowcount(self) -> int:
+        """Rows changed by the last statement."""
+        return int(self._cursor.rowcount)
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        """All rows of the last query."""
+        return [tuple(row) for row in self._cursor.fetchall()]
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        """The next row of the last query, or None."""
+        row = self._cursor.fetchone()
+        return None if row is None else tuple(row)
+
+
+class ViewDatabase:
+    """Connections to the service's own database for read models."""
+
+    def __init__(self, settings: ServiceSettings) -> None:
+        env = settings.eventsourcing_env()
+        if settings.database_url is not None:
+            url = urlsplit(settings.database_url.get_secret_value())
+            self.dialect = "postgres"
+            self._conninfo = {
+                "host": url.hostname or "127.0.0.1",
+                "port": url.port or 5432,
+                "user": unquote(url.username or ""),
+                "password": unquote(url.password or ""),
+                "dbname": url.path.lstrip("/"),
+            }
+        else:
+            self.dialect = "sqlite"
+            self._path = env["SQLITE_DBNAME"]
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Sql]:
+        """One transaction: committed when the block ends, rolled back on error."""
+        if self.dialect == "sqlite":
+            conn = sqlite3.connect(self._path, timeout=30, isolation_level=None)
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield Sql(conn.cursor(), "sqlite")
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+            finally:
+                conn.close()
+        else:
+            with psycopg.connect(**self._conninfo) as pg, pg.transaction():  # type: ignore[arg-type]
+                yield Sql(pg.cursor(), "postgres")
+
+
+class View(ABC):
+    """A read model: its tables, and how one stored domain event changes them."""
+
+    name: str
+    """Unique within the service; names the tracking row."""
+
+    @abstractmethod
+    def create_statements(self) -> Sequence[str]:
+        """``CREATE TABLE/INDEX IF NOT EXISTS`` statements, portable SQL."""
+
+    @abstractmethod
+    def drop_statements(self) -> Sequence[str]:
+        """``DROP TABLE IF EXISTS`` statements for a rebuild."""
+
+    @abstractmethod
+    def apply(self, sql: Sql, domain_event: Any) -> None:
+        """Change the tables for one event (events of no interest are ignored)."""
+
+
+class ViewUpdater:
+    """Keeps one view up to date with one application's notification log."""
+
+    def __init__(
+        self, app: ServiceApplication, view: View, database: ViewDatabase, batch_size: int = 2000
+    ) -> None:
+        self.app = app
+        self.view = view
+        self.database = database
+        self.batch_size = batch_size
+        with database.transaction() as sql:
+            sql.execute(
+                f"CREATE TABLE IF NOT EXISTS {TRACKING_TABLE} "
+                "(view_name TEXT PRIMARY KEY, position BIGINT NOT NULL)"
+            )
+            for statement in view.create_statements():
+                sql.execute(statement)
+
+    def position(self) -> int:
+        """The last notification id applied to the view (0 when none)."""
+        with self.database.transaction() as sql:
+            row = sql.execute(
+                f"SELECT position FROM {TRACKING_TABLE} WHERE view_name = %s", (self.view.name,)
+            ).fetchone()
+        return int(row[0]) if row else 0
+
+    def catch_up(self) -> int:
+        """Apply everything recorded so far; returns how many notifications it read."""
+        total = 0
+        position = self.position()
+        while True:
+            notifications = self.app.recorder.select_notifications(
+                start=position + 1, limit=self.batch_size
+            )
+            if not notifications:
+                return total
+            last = notifications[-1].id
+            with self.database.transaction() as sql:
+                for notification in notifications:
+                    self.view.apply(sql, self.app.mapper.to_domain_event(notification))
+                moved = sql.execute(
+                    f"UPDATE {TRACKING_TABLE} SET position = %s "
+                    "WHERE view_name = %s AND position = %s",
+                    (last, self.view.name, position),
+                )
+                if moved.rowcount == 0:
+                    if position != 0:
+                        raise RuntimeError(f"view {self.view.name} was moved on by another updater")
+                    sql.execute(
+                        f"INSERT INTO {TRACKING_TABLE} (view_name, position) VALUES (%s, %s)",
+                        (self.view.name, last),
+                    )
+            position = last
+            total += len(notifications)
+
+    def rebuild(self) -> int:
+        """Drop and recreate the view from the whole log."""
+        with self.database.transaction() as sql:
+            for statement in self.view.drop_statements():
+                sql.execute(statement)
+            sql.execute(f"DELETE FROM {TRACKING_TABLE} WHERE view_name = %s", (self.view.name,))
+            for statement in self.view.create_statements():
+                sql.execute(statement)
+        return self.catch_up()
+
+    async def run(self, stop: asyncio.Event, poll_seconds: float = 0.1) -> None:
+        """Keep catching up until ``stop`` is set."""
+        while not stop.is_set():
+            try:
+                applied = await anyio.to_thread.run_sync(self.catch_up)
+            except RuntimeError as error:  # another updater won the race: read again
+                log.info("view.race", view=self.view.name, error=str(error))
+                applied = 0
+            if not applied:
+                with anyio.move_on_after(poll_seconds):
+                    await stop.wait()

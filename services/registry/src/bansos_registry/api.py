@@ -1,0 +1,179 @@
+"""The registry's HTTP API (read-only): households, their decile history, a village's
+households, and finding a household by NIK. Every read needs a token whose region
+covers the household; responses carry no personal data.
+"""
+
+# No ``from __future__ import annotations``: FastAPI reads the annotations at runtime.
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, HTTPException, Query
+from pydantic import BaseModel, Field
+
+from bansos_libs.auth import Principal, Role
+from bansos_libs.auth.fastapi import authenticate, require
+from bansos_libs.settings import ServiceSettings
+from bansos_libs.views import ViewDatabase
+from bansos_registry.application import NikHasher, RegistryApplication, registry_settings
+from bansos_registry.views import HISTORY, HOUSEHOLDS
+
+STAFF = frozenset(
+    {
+        Role.VILLAGE_OPERATOR,
+        Role.PKH_FACILITATOR,
+        Role.TKSK,
+        Role.DISTRICT_OFFICER,
+        Role.REGENCY_OFFICER,
+        Role.PROVINCE_OFFICER,
+        Role.MINISTRY_OFFICER,
+        Role.AUDITOR,
+        Role.SYSTEM,
+    }
+)
+COLUMNS = (
+    "household_id, province, regency, district, village, decile, member_count, programs,"
+    " bank, active, deactivation_reason, snapshot_id, version"
+)
+
+
+class HouseholdOut(BaseModel):
+    """A household as the register knows it now (no personal data)."""
+
+    household_id: str
+    province: str
+    regency: str
+    district: str
+    village: str
+    decile: int
+    member_count: int
+    programs: list[str]
+    kks_bank: str | None
+    active: bool
+    deactivation_reason: str | None
+    snapshot_id: str
+    version: int
+
+
+class DecileChangeOut(BaseModel):
+    """One entry of a household's decile history."""
+
+    version: int
+    previous_decile: int | None
+    new_decile: int
+    snapshot_id: str
+    as_of: str
+    recorded_at: str
+
+
+class HouseholdPage(BaseModel):
+    """A page of a village's households, in household id order."""
+
+    households: list[HouseholdOut]
+    next_after: str | None = Field(description="Pass as `after` for the next page.")
+
+
+class NikLookup(BaseModel):
+    """Find a household by its head's NIK (sent in the body, never in a URL)."""
+
+    nik: str = Field(pattern=r"^[0-9]{16}$")
+
+
+Caller = Annotated[Principal, Depends(authenticate)]
+
+
+def _household(row: tuple[Any, ...]) -> HouseholdOut:
+    return HouseholdOut(
+        household_id=row[0],
+        province=row[1],
+        regency=row[2],
+        district=row[3],
+        village=row[4],
+        decile=row[5],
+        member_count=row[6],
+        programs=[p for p in row[7].split(";") if p],
+        kks_bank=row[8],
+        active=bool(row[9]),
+        deactivation_reason=row[10],
+        snapshot_id=row[11],
+        version=row[12],
+    )
+
+
+def create_api(app: RegistryApplication, settings: ServiceSettings) -> FastAPI:
+    """The registry's FastAPI application."""
+    database = ViewDatabase(settings)
+    hasher = NikHasher(registry_settings(settings).cipher_key)  # type: ignore[arg-type]
+    http = FastAPI(
+        title="bansos registry",
+        description="DTSEN households and their deciles, scoped to the caller's region.",
+        version="1.0.0",
+    )
+
+    def load(household_id: str, principal: Principal) -> HouseholdOut:
+        with database.transaction() as sql:
+            row = sql.execute(
+                f"SELECT {COLUMNS} FROM {HOUSEHOLDS} WHERE household_id = %s", (household_id,)
+            ).fetchone()
+        if row is None:
+            raise HTTPException(404, f"no household {household_id}")
+        household = _household(row)
+        require(principal, roles=STAFF, region=household.village, action="read a household")
+        return household
+
+    @http.get("/households/{household_id}", response_model=HouseholdOut)
+    def get_household(household_id: str, principal: Caller) -> HouseholdOut:
+        return load(household_id, principal)
+
+    @http.get("/households/{household_id}/deciles", response_model=list[DecileChangeOut])
+    def decile_history(household_id: str, principal: Caller) -> list[DecileChangeOut]:
+        load(household_id, principal)
+        with database.transaction() as sql:
+            rows = sql.execute(
+                f"SELECT version, previous_decile, new_decile, snapshot_id, as_of, recorded_at "
+                f"FROM {HISTORY} WHERE household_id = %s ORDER BY version",
+                (household_id,),
+            ).fetchall()
+        return [
+            DecileChangeOut(
+                version=r[0],
+                previous_decile=r[1],
+                new_decile=r[2],
+                snapshot_id=r[3],
+                as_of=r[4],
+                recorded_at=r[5],
+            )
+            for r in rows
+        ]
+
+    @http.get("/villages/{village_code}/households", response_model=HouseholdPage)
+    def village_households(
+        village_code: str,
+        principal: Caller,
+        after: str = "",
+        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    ) -> HouseholdPage:
+        require(principal, roles=STAFF, region=village_code, action="list a village")
+        with database.transaction() as sql:
+            rows = sql.execute(
+                f"SELECT {COLUMNS} FROM {HOUSEHOLDS} WHERE village = %s AND household_id > %s "
+                "ORDER BY household_id LIMIT %s",
+                (village_code, after, limit + 1),
+            ).fetchall()
+        households = [_household(r) for r in rows[:limit]]
+        more = len(rows) > limit
+        return HouseholdPage(
+            households=households, next_after=households[-1].household_id if more else None
+        )
+
+    @http.post("/households/lookup", response_model=HouseholdOut)
+    def lookup_by_nik(body: NikLookup, principal: Caller) -> HouseholdOut:
+        with database.transaction() as sql:
+            row = sql.execute(
+                f"SELECT household_id FROM {HOUSEHOLDS} WHERE nik_hash = %s "
+                "ORDER BY active DESC LIMIT 1",
+                (hasher(body.nik),),
+            ).fetchone()
+        if row is None:
+            raise HTTPException(404, "no household is headed by that NIK")
+        return load(row[0], principal)
+
+    return http
