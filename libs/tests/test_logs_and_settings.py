@@ -71,7 +71,7 @@ def test_postgres_and_cipher_from_the_environment(monkeypatch: pytest.MonkeyPatc
     )
     assert (env["POSTGRES_USER"], env["POSTGRES_PASSWORD"]) == ("u@x", "p/w")
     assert env["POSTGRES_ENABLE_DB_FUNCTIONS"] == "n"
-    assert env["CIPHER_TOPIC"] == "eventsourcing.cipher:AESCipher"
+    assert env["CIPHER_TOPIC"] == "eventsourcing.cryptography:AESCipher"
     assert "p/w" not in repr(settings)
 
 

@@ -108,7 +108,7 @@ class ServiceSettings(BaseSettings):
             }
         if self.cipher_key is not None:
             env |= {
-                "CIPHER_TOPIC": "eventsourcing.cipher:AESCipher",
+                "CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher",
                 "CIPHER_KEY": self.cipher_key.get_secret_value(),
             }
         return env

@@ -13,7 +13,7 @@ import hmac
 import os
 from pathlib import Path
 
-from eventsourcing.cipher import AESCipher
+from eventsourcing.cryptography import AESCipher
 from pydantic import SecretStr
 
 from bansos_libs.eventstore import ServiceApplication

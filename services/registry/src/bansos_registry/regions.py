@@ -63,7 +63,7 @@ class RegionRegister:
     of a district's villages is guarded by a lock.
     """
 
-    __slots__ = ("_children", "_lock", "_names", "_pending_districts")
+    __slots__ = ("_children", "_district_digits", "_lock", "_names", "_pending_districts")
 
     def __init__(self, names: Mapping[str, str], *, lazy_districts: Iterable[str] = ()) -> None:
         """Make a register from ``code → name``; prefer :func:`default_register`.
@@ -81,6 +81,9 @@ class RegionRegister:
         for children in self._children.values():
             children.sort()
         self._pending_districts: set[str] = set(lazy_districts)
+        self._district_digits = frozenset(
+            code.replace(".", "") for code in self._names if len(code) == 8
+        )
         self._lock = threading.Lock()
 
     @classmethod
@@ -194,9 +197,7 @@ class RegionRegister:
 
     def is_district_digits(self, digits: str) -> bool:
         """True when six digits (``"351701"``, as in a NIK) name an existing district."""
-        if len(digits) != 6 or not digits.isascii() or not digits.isdigit():
-            return False
-        return f"{digits[0:2]}.{digits[2:4]}.{digits[4:6]}" in self._names
+        return digits in self._district_digits
 
 
 @functools.cache
