@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import anyio
-import psycopg
+from psycopg_pool import ConnectionPool
 
 from bansos_libs.eventstore import ServiceApplication
 from bansos_libs.logs import get_logger
@@ -51,6 +51,40 @@ class Sql:
         """Run one statement for many parameter rows."""
         self._cursor.executemany(self._sql(statement), [tuple(r) for r in rows])
 
+    def is_in(self, column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
+        """A ``column IN (values)`` condition for a text column, fast on each backend."""
+        if self.dialect == "postgres":
+            return f"{column} = ANY(%s::text[])", [[str(v) for v in values]]
+        return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)
+
+    def insert_many(
+        self,
+        table: str,
+        columns: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+        types: Sequence[str],
+    ) -> None:
+        """Insert rows, skipping those that already exist (one statement on PostgreSQL).
+
+        ``types`` are the columns' SQL types (``text``, ``integer``…), for PostgreSQL.
+        """
+        if not rows:
+            return
+        names = ", ".join(columns)
+        if self.dialect == "postgres":
+            arrays = [list(column) for column in zip(*rows, strict=True)]
+            unnest = ", ".join(f"%s::{t}[]" for t in types)
+            self.execute(
+                f"INSERT INTO {table} ({names}) SELECT * FROM unnest({unnest}) "
+                "ON CONFLICT DO NOTHING",
+                arrays,
+            )
+        else:
+            marks = ", ".join(["%s"] * len(columns))
+            self.executemany(
+                f"INSERT INTO {table} ({names}) VALUES ({marks}) ON CONFLICT DO NOTHING", rows
+            )
+
     @property
     def rowcount(self) -> int:
         """Rows changed by the last statement."""
@@ -71,16 +105,22 @@ class ViewDatabase:
 
     def __init__(self, settings: ServiceSettings) -> None:
         env = settings.eventsourcing_env()
+        self._pool: ConnectionPool | None = None
         if settings.database_url is not None:
             url = urlsplit(settings.database_url.get_secret_value())
             self.dialect = "postgres"
-            self._conninfo = {
-                "host": url.hostname or "127.0.0.1",
-                "port": url.port or 5432,
-                "user": unquote(url.username or ""),
-                "password": unquote(url.password or ""),
-                "dbname": url.path.lstrip("/"),
-            }
+            self._pool = ConnectionPool(
+                kwargs={
+                    "host": url.hostname or "127.0.0.1",
+                    "port": url.port or 5432,
+                    "user": unquote(url.username or ""),
+                    "password": unquote(url.password or ""),
+                    "dbname": url.path.lstrip("/"),
+                },
+                min_size=1,
+                max_size=settings.postgres_pool_size,
+                open=True,
+            )
         else:
             self.dialect = "sqlite"
             self._path = env["SQLITE_DBNAME"]
@@ -102,8 +142,15 @@ class ViewDatabase:
             finally:
                 conn.close()
         else:
-            with psycopg.connect(**self._conninfo) as pg, pg.transaction():  # type: ignore[arg-type]
+            assert self._pool is not None
+            # Pipeline mode: statements are sent without waiting for each answer.
+            with self._pool.connection() as pg, pg.pipeline(), pg.transaction():
                 yield Sql(pg.cursor(), "postgres")
+
+    def close(self) -> None:
+        """Close the connection pool, if any."""
+        if self._pool is not None:
+            self._pool.close()
 
 
 class View(ABC):

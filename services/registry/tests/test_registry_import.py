@@ -98,6 +98,7 @@ def test_two_snapshots_make_exactly_the_expected_events(
     assert again.already_imported
     assert registry.app.recorder.max_notification_id() == stored
 
+    registry.households.catch_up()
     topic = new_topic("registry", PARTITIONS)
     records = asyncio.run(_relay_and_read(registry, kafka_bootstrap, topic))
     by_household: dict[str, list[Any]] = defaultdict(list)

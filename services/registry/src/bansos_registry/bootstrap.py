@@ -29,7 +29,8 @@ class Registry:
     importer: SnapshotImporter
 
     def close(self) -> None:
-        """Release the event store's connections."""
+        """Release the event store's and the views' connections."""
+        self.households.database.close()
         self.app.close()
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -168,7 +168,8 @@ class SnapshotImporter:
             self.app.commit(uow)
         with self.view.database.transaction() as sql:
             sql.execute(f"DELETE FROM {SEEN} WHERE snapshot_id = %s", (snapshot_id,))
-        self.view.catch_up()
+        # The service's relay process brings the views up to date from here (and the
+        # next import catches up first), so an import is not slowed down by them.
         return summary
 
     def _already_imported(self, snapshot_id: str, content_sha256: str) -> SnapshotImport | None:
@@ -186,10 +187,11 @@ class SnapshotImporter:
 
     @staticmethod
     def _insert_seen(sql: Sql, snapshot_id: str, household_ids: Iterable[str]) -> None:
-        sql.executemany(
-            f"INSERT INTO {SEEN} (snapshot_id, household_id) VALUES (%s, %s) "
-            "ON CONFLICT DO NOTHING",
+        sql.insert_many(
+            SEEN,
+            ("snapshot_id", "household_id"),
             [(snapshot_id, h) for h in household_ids],
+            ("text", "text"),
         )
 
     def _save(
@@ -232,32 +234,30 @@ class SnapshotImporter:
         self, batch: list[SnapshotRow], hashes: dict[int, str], snapshot_id: str
     ) -> tuple[dict[str, tuple[str, int]], dict[str, str]]:
         ids = [row.household_id for row in batch]
-        marks = ", ".join(["%s"] * len(batch))
         with self.view.database.transaction() as sql:
+            known_ids, id_params = sql.is_in("household_id", ids)
             rows = sql.execute(
-                f"SELECT household_id, fingerprint, active FROM {HOUSEHOLDS} "
-                f"WHERE household_id IN ({marks})",
-                ids,
+                f"SELECT household_id, fingerprint, active FROM {HOUSEHOLDS} WHERE {known_ids}",
+                id_params,
             ).fetchall()
+            same_head, head_params = sql.is_in("nik_hash", list(hashes.values()))
             heads = sql.execute(
-                f"SELECT nik_hash, household_id FROM {HOUSEHOLDS} "
-                f"WHERE active = 1 AND nik_hash IN ({marks})",
-                list(hashes.values()),
+                f"SELECT nik_hash, household_id FROM {HOUSEHOLDS} WHERE active = 1 AND {same_head}",
+                head_params,
             ).fetchall()
             self._insert_seen(sql, snapshot_id, ids)
-        return {h: (fp, int(active)) for h, fp, active in rows}, dict(heads)  # type: ignore[misc]
+        return {h: (fp, int(active)) for h, fp, active in rows}, dict(heads)
 
     def _snapshot_args(
         self, row: SnapshotRow, hashes: dict[int, str], summary: ImportSummary, at: datetime
     ) -> dict[str, Any]:
-        values = asdict(row)
         return {
             "decile": row.decile,
             "facts": {
-                name: list(values[name]) if name == "programs" else values[name]
+                name: list(row.programs) if name == "programs" else getattr(row, name)
                 for name in FACT_FIELDS
             },
-            "personal": {name: values[name] for name in PERSONAL_FIELDS},
+            "personal": {name: getattr(row, name) for name in PERSONAL_FIELDS},
             "nik_hash": hashes[row.line],
             "fingerprint": row.fingerprint,
             "snapshot_id": summary.snapshot_id,

@@ -35,6 +35,8 @@ LEVEL_NAMES: Final[Mapping[int, str]] = {1: "province", 2: "regency", 3: "distri
 _CODE_SHAPE: Final = re.compile(r"[0-9]{2}(?:\.[0-9]{2}(?:\.[0-9]{2}(?:\.[0-9]{4})?)?)?")
 _DIGITS_16: Final = re.compile(r"[0-9]{16}")
 
+_CACHE_LIMIT: Final = 100_000
+
 # Days in each month; February gets 29 in leap years (see _is_birth_date).
 _MONTH_DAYS: Final = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
@@ -63,7 +65,14 @@ class RegionRegister:
     of a district's villages is guarded by a lock.
     """
 
-    __slots__ = ("_children", "_district_digits", "_lock", "_names", "_pending_districts")
+    __slots__ = (
+        "_children",
+        "_district_digits",
+        "_lock",
+        "_names",
+        "_nesting",
+        "_pending_districts",
+    )
 
     def __init__(self, names: Mapping[str, str], *, lazy_districts: Iterable[str] = ()) -> None:
         """Make a register from ``code → name``; prefer :func:`default_register`.
@@ -85,6 +94,7 @@ class RegionRegister:
             code.replace(".", "") for code in self._names if len(code) == 8
         )
         self._lock = threading.Lock()
+        self._nesting: dict[tuple[str, str, str, str], NestingProblem | None] = {}
 
     @classmethod
     def from_names(cls, names: Mapping[str, str]) -> RegionRegister:
@@ -166,9 +176,20 @@ class RegionRegister:
     ) -> NestingProblem | None:
         """Like :meth:`nests`, but also says which level is wrong.
 
-        Levels are checked top-down; the first wrong one is reported.
+        Levels are checked top-down; the first wrong one is reported. Answers for
+        well-formed codes are cached.
         """
         codes = (province, regency, district, village)
+        if codes in self._nesting:
+            return self._nesting[codes]
+        problem = self._find_nesting_problem(codes)
+        if max(map(len, codes)) <= 13:  # longer strings are not codes: not worth keeping
+            if len(self._nesting) >= _CACHE_LIMIT:
+                self._nesting.clear()
+            self._nesting[codes] = problem
+        return problem
+
+    def _find_nesting_problem(self, codes: tuple[str, str, str, str]) -> NestingProblem | None:
         parent = ""
         for level, code in enumerate(codes, start=1):
             word = LEVEL_NAMES[level]

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Protocol, TextIO
+from typing import Protocol, TextIO, TypeVar
 
 from lokal import wilayah
 
@@ -89,6 +89,8 @@ INCOME_BANDS: Mapping[int, tuple[int, int]] = {
 #: The Himbara banks that issue KKS cards.
 BANKS: tuple[str, ...] = ("BNI", "BRI", "MANDIRI", "BSI")
 
+_T = TypeVar("_T")
+
 # Column positions, for readability below.
 _ID, _KK, _NIK = 0, 1, 2
 _DISTRICT, _VILLAGE, _ADDRESS = 6, 7, 8
@@ -105,7 +107,7 @@ _MIN_AGE, _MAX_AGE = 20, 85
 _DECILE_BASE: tuple[float, ...] = (11.0, 12.0, 11.0, 11.0, 13.0, 12.0, 9.0, 8.0, 7.0, 6.0)
 # Household sizes 1..9, mostly 3-5.
 _SIZE_CUM: tuple[float, ...] = tuple(
-    sum((6.0, 13.0, 22.0, 25.0, 16.0, 9.0, 5.0, 2.5, 1.5)[: i + 1]) for i in range(9)
+    sum((8.0, 16.0, 24.0, 25.0, 15.0, 7.0, 3.0, 1.2, 0.8)[: i + 1]) for i in range(9)
 )
 # Head age (low, high, mode) by household size; the last entry is for 6 and more.
 _HEAD_AGE: tuple[tuple[float, float, float], ...] = (
@@ -113,10 +115,10 @@ _HEAD_AGE: tuple[tuple[float, float, float], ...] = (
     (22, 86, 58),
     (21, 80, 38),
     (23, 75, 40),
-    (25, 78, 44),
-    (28, 82, 48),
+    (24, 74, 41),
+    (26, 78, 44),
 )
-_P_ELDERLY_LIVING_IN = (0.0, 0.10, 0.12, 0.12, 0.25, 0.25)
+_P_ELDERLY_LIVING_IN = (0.0, 0.08, 0.10, 0.10, 0.14, 0.20)
 _P_UNDER6 = (0.0, 0.06, 0.38, 0.42, 0.48, 0.55)
 _P_SCHOOL = (0.0, 0.12, 0.45, 0.62, 0.72, 0.80)
 _P_PBI = (0.92, 0.92, 0.92, 0.92, 0.92, 0.35, 0.12, 0.04, 0.04, 0.04)
@@ -386,7 +388,7 @@ def _between(rng: random.Random, low: int, high: int) -> int:
     return low + int(rng.random() * (high - low + 1))
 
 
-def _one_of(rng: random.Random, items: Sequence[str]) -> str:
+def _one_of(rng: random.Random, items: Sequence[_T]) -> _T:
     return items[int(rng.random() * len(items))]
 
 
@@ -822,8 +824,8 @@ def _resolve_collisions(
 
 
 def _new_decile(rng: random.Random, old: int, up: bool) -> int:
-    step = _one_of(rng, ("1", "1", "2", "2", "3", "4"))
-    return min(old + int(step), 10) if up else max(old - int(step), 1)
+    step = _one_of(rng, (1, 1, 2, 2, 3, 4))
+    return min(old + step, 10) if up else max(old - step, 1)
 
 
 def _plan_decile_changes(
@@ -840,7 +842,12 @@ def _plan_decile_changes(
         new = _new_decile(rng, old, up)
         ups, downs = ups + up, downs + (not up)
         plan[row[_ID]] = (old, new)
-        changed[row[_ID]] = [*row[:_DECILE], str(new), str(_draw_income(rng, new)), *row[12:]]
+        changed[row[_ID]] = [
+            *row[:_DECILE],
+            str(new),
+            str(_draw_income(rng, new)),
+            *row[_INCOME + 1 :],
+        ]
     return changed, plan
 
 

@@ -109,7 +109,7 @@ _DIGITS_16: Final = re.compile(r"[0-9]{16}")
 _WHOLE_NUMBER: Final = re.compile(r"[0-9]{1,15}")
 _CODE_SHAPE: Final = re.compile(r"[0-9]{2}(?:\.[0-9]{2}(?:\.[0-9]{2}(?:\.[0-9]{4})?)?)?")
 _CONTROL: Final = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-_HEADER_NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_ ]{0,39}")
+_HEADER_NAME: Final = re.compile(r"[a-z_][a-z0-9_]{0,39}")
 
 _READ_BUFFER: Final = 1 << 16
 _LINES_SHOWN: Final = 5
@@ -225,9 +225,11 @@ class FileCheck:
 class _HashingReader(io.RawIOBase):
     """A raw binary stream that hashes every byte read through it."""
 
-    def __init__(self, raw: io.FileIO) -> None:
+    def __init__(self, raw: io.FileIO, path: Path) -> None:
         super().__init__()
         self._raw = raw
+        self._path = path
+        self._offset = 0
         self.sha256 = hashlib.sha256()
 
     def readable(self) -> bool:
@@ -239,11 +241,30 @@ class _HashingReader(io.RawIOBase):
         super().close()
 
     def readinto(self, buffer: WriteableBuffer, /) -> int | None:
+        """Read like the file does; refuse the file at the first NUL byte (binary data)."""
         count = self._raw.readinto(buffer)
         if count:
             with memoryview(buffer) as view:
-                self.sha256.update(view[:count])
+                data = view[:count].tobytes()
+            self.sha256.update(data)
+            nul = data.find(b"\x00")
+            if nul >= 0:
+                raise SnapshotFileError(_binary_message(self._path, self._offset + nul))
+            self._offset += count
         return count
+
+
+_UTF16: Final = "the file is UTF-16 text, not UTF-8: save it as UTF-8 CSV"
+
+
+def _binary_message(path: Path, at: int) -> str:
+    """Why a file with a NUL byte at offset ``at`` is refused."""
+    with path.open("rb") as handle:
+        before = handle.read(at)
+    if before.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return _UTF16
+    line = before.count(b"\n") + 1
+    return f"the file is binary, not CSV text: NUL byte at byte {at} (line {line})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,27 +276,35 @@ class _Header:
 
 
 def _parse_header(fields: list[str]) -> _Header:
+    """Map the header row to COLUMNS (any order, any case), or refuse the file.
+
+    Unknown names are quoted only when they look like column names: a data row mistaken
+    for a header must not put a NIK or a name into the error message.
+    """
     names = [field.strip().lower() for field in fields]
     known = set(COLUMNS)
-    if not known.intersection(names):
+    recognised = len(known.intersection(names))
+    if recognised * 2 < len(COLUMNS):
         raise SnapshotFileError(
-            f"line 1 is not the header row (none of its {len(names)} fields is a column "
-            f"name); the first line must be: {','.join(COLUMNS)}"
+            f"line 1 is not the header row (only {recognised} of its {len(names)} fields "
+            f"are column names); the first line must be: {','.join(COLUMNS)}"
         )
     seen: set[str] = set()
     duplicated: list[str] = []
     unknown: list[str] = []
+    unnamed = 0
     for name in names:
-        if name in seen and name not in duplicated:
+        if name in seen and name not in duplicated and name in known:
             duplicated.append(name)
         seen.add(name)
-        if name not in known:
-            if not name:
-                unknown.append("(empty)")
-            elif _HEADER_NAME.fullmatch(name):
-                unknown.append(name)
-            else:
-                unknown.append("(a field that is not a column name)")
+        if name in known:
+            continue
+        if _HEADER_NAME.fullmatch(name):
+            unknown.append(name)
+        else:
+            unnamed += 1
+    if unnamed:
+        unknown.append(f"{unnamed} empty or unreadable name{'s' if unnamed > 1 else ''}")
     missing = [column for column in COLUMNS if column not in seen]
     problems: list[str] = []
     if missing:
@@ -308,7 +337,7 @@ def _decode_failure(path: Path) -> str:
     newlines = 0  # b"\n" before the current chunk
     with path.open("rb") as handle:
         if handle.read(2) in (b"\xff\xfe", b"\xfe\xff"):
-            return "the file is UTF-16 text, not UTF-8: save it as UTF-8 CSV"
+            return _UTF16
         handle.seek(0)
         while True:
             chunk = handle.read(_READ_BUFFER)
@@ -318,18 +347,14 @@ def _decode_failure(path: Path) -> str:
                 decoder.decode(chunk, final=not chunk)
             except UnicodeDecodeError as error:
                 at = offset - pending + error.start
-                if nul < 0 or offset + nul > at:
+                if nul < 0 or offset + nul > at:  # else the NUL comes first: binary
                     line = newlines + chunk.count(b"\n", 0, max(at - offset, 0)) + 1
                     return (
                         f"the file is not UTF-8: byte 0x{error.object[error.start]:02X} at "
                         f"byte {at} (line {line}) is not valid UTF-8; save the file as UTF-8 CSV"
                     )
             if nul >= 0:
-                line = newlines + chunk.count(b"\n", 0, nul) + 1
-                return (
-                    "the file is binary, not CSV text: "
-                    f"NUL byte at byte {offset + nul} (line {line})"
-                )
+                return _binary_message(path, offset + nul)
             if not chunk:
                 return "the file is not UTF-8"
             offset += len(chunk)
@@ -338,8 +363,6 @@ def _decode_failure(path: Path) -> str:
 
 def _csv_failure(error: csv.Error, start: int, line: int) -> str:
     message = str(error)
-    if "NUL" in message:
-        return f"the file is binary, not CSV text: NUL byte on line {line}"
     if "unexpected end of data" in message:
         return (
             f"unbalanced quotes: a quoted field in the record starting on line {start} "
@@ -363,7 +386,7 @@ class _Source:
 
     def __init__(self, path: Path) -> None:
         self._path = path
-        self._hashing = _HashingReader(io.FileIO(path, "r"))
+        self._hashing = _HashingReader(io.FileIO(path, "r"), path)
         self._text = io.TextIOWrapper(
             io.BufferedReader(self._hashing, _READ_BUFFER),
             encoding="utf-8-sig",
