@@ -14,9 +14,9 @@ from typing import Any
 import psycopg
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from bansos_contracts.kafka import decode
 from eventsourcing.cryptography import AESCipher
 
+from bansos_contracts.kafka import decode
 from bansos_libs.outbox import OutboxRelay
 from bansos_libs.settings import ServiceSettings
 from bansos_registry.bootstrap import Registry, bootstrap
