@@ -60,4 +60,6 @@ class FastPostgresProcessRecorder(PostgresProcessRecorder):
                 [e.topic for e in stored_events],
                 [e.state for e in stored_events],
             ),
+            # Binary parameters: a bytea array in text form is escaped byte by byte.
+            binary=True,
         )
