@@ -45,7 +45,12 @@ def summary(console: Console | None = None) -> None:
     logs = Path(root / ".local" / "logs")
     console.print(f"Logs: {logs}/<service>.log   Broker log: {root}/.local/kafka/broker.log")
     console.print(
-        "A development token:  uv run bansosctl token --role REGENCY_OFFICER --region 35.17"
+        "A development token:  TOKEN=$(.venv/bin/bansosctl token --role REGENCY_OFFICER"
+        " --region 35.17)"
+    )
+    console.print(
+        'A village\'s households: curl -H "Authorization: Bearer $TOKEN" '
+        "http://127.0.0.1:8101/villages/35.17.01.2001/households?limit=5"
     )
     console.print("Stop everything:      make stop")
 

@@ -7,6 +7,7 @@ the registry service's outbox relay then publishes the resulting events.
 
 from __future__ import annotations
 
+import os
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
@@ -17,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from bansos_libs.context import ActorDict
+from bansos_libs.telemetry import configure_tracing, tracer
 
 app = typer.Typer(no_args_is_help=True, help="The DTSEN household register.")
 console = Console(stderr=True)
@@ -47,6 +49,7 @@ def import_snapshot(
     from bansos_registry.snapshot_file import SnapshotFileError
 
     when = _as_of(as_of)
+    configure_tracing("bansosctl", os.environ.get("BANSOS_OTEL_EXPORTER", "none"))
     rejects_path = rejects or file.with_suffix(".rejects.csv")
     registry = bootstrap()
     actor: ActorDict = {"role": "system", "id": operator, "region": None}
@@ -67,9 +70,11 @@ def import_snapshot(
             def progress(done: int, total: int) -> None:
                 bar.update(task, completed=done, total=total)
 
-            summary = registry.importer.run(
-                file, snapshot_id, when, actor=actor, rejects=report, progress=progress
-            )
+            # One trace from this command to every consumer of the snapshot's events.
+            with tracer("bansosctl").start_as_current_span("registry import"):
+                summary = registry.importer.run(
+                    file, snapshot_id, when, actor=actor, rejects=report, progress=progress
+                )
     except (SnapshotFileError, ImportRefusedError) as error:
         console.print(f"[red]refused:[/red] {error}")
         rejects_path.unlink(missing_ok=True)
