@@ -473,6 +473,14 @@ def test_wrong_header_names_the_bad_columns(tmp_path: Path) -> None:
     assert "duplicated columns: decile" in message
 
 
+def test_unreadable_header_names_are_counted_not_quoted(tmp_path: Path) -> None:
+    header = [*COLUMNS, "", "kk_3517014101900001", "Nama Kepala"]
+    path = write(tmp_path / "s.csv", [], header=header)
+    message = refusal(path)
+    assert "unknown columns: 3 empty or unreadable names" in message
+    assert "3517014101900001" not in message and "Nama" not in message
+
+
 def test_a_data_row_instead_of_a_header_is_not_quoted(tmp_path: Path) -> None:
     path = tmp_path / "s.csv"
     path.write_text(csv_text([list(household(2).values())], header=list(household(1).values())))

@@ -78,10 +78,11 @@ PROGRAMS: Final[frozenset[str]] = frozenset({"PKH", "BPNT", "PBI_JKN", "BLTS_KES
 #: KKS banks (Himbara).
 BANKS: Final[frozenset[str]] = frozenset({"BNI", "BRI", "MANDIRI", "BSI"})
 
+#: Limits of the free-text and number fields.
 MAX_HEAD_NAME: Final = 200
 MAX_ADDRESS: Final = 500
 MAX_MEMBERS: Final = 50
-MAX_INCOME: Final = 999_999_999_999
+MAX_INCOME: Final = 999_999_999_999  # rupiah a month per person
 
 _PROGRAM_SPELLINGS: Final[Mapping[str, str]] = {
     "PKH": "PKH",
@@ -109,7 +110,8 @@ _DIGITS_16: Final = re.compile(r"[0-9]{16}")
 _WHOLE_NUMBER: Final = re.compile(r"[0-9]{1,15}")
 _CODE_SHAPE: Final = re.compile(r"[0-9]{2}(?:\.[0-9]{2}(?:\.[0-9]{2}(?:\.[0-9]{4})?)?)?")
 _CONTROL: Final = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-_HEADER_NAME: Final = re.compile(r"[a-z_][a-z0-9_]{0,39}")
+# A name worth quoting in an error: looks like a column name, holds no long number.
+_HEADER_NAME: Final = re.compile(r"(?!.*[0-9]{5})[a-z_][a-z0-9_]{0,39}")
 
 _READ_BUFFER: Final = 1 << 16
 _LINES_SHOWN: Final = 5
