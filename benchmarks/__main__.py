@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bansos_libs.telemetry import configure_tracing
-from benchmarks import pipeline
+from benchmarks import pipeline, registry_import
 from benchmarks.stack import ROOT, start_stack
 
 
@@ -28,6 +28,9 @@ def main() -> None:
     console = Console()
     console.print(f"pipeline: {runs} runs of {events} events each (PostgreSQL stores) …")
     result = pipeline.run(events, runs, logs)
+    sizes = tuple(int(n) for n in os.environ.get("BENCH_IMPORT_SIZES", "100000,300000").split(","))
+    console.print(f"registry import: {', '.join(f'{n:,}' for n in sizes)} households …")
+    imports = registry_import.run(sizes, logs)
 
     table = Table(title=f"bansos benchmarks — {platform.node()}, {os.cpu_count()} cores")
     table.add_column("measure")
@@ -40,8 +43,22 @@ def main() -> None:
         f"{result['pipeline_events_per_s']:,.0f} events/s",
     )
     table.add_row("pipeline / ceiling", f"{result['pipeline_to_raw_ratio']:.2f}")
+    for size in sizes:
+        table.add_row(
+            f"registry import into PostgreSQL, {size:,} households",
+            f"{imports[f'import_{size}_households_per_s']:,.0f} households/s",
+        )
+        table.add_row(
+            f"  peak memory (RSS), {size:,} households",
+            f"{imports[f'import_{size}_peak_rss_mb']:,.0f} MB",
+        )
     console.print(table)
-    record = {"at": datetime.now(UTC).isoformat(), "cores": os.cpu_count(), "pipeline": result}
+    record = {
+        "at": datetime.now(UTC).isoformat(),
+        "cores": os.cpu_count(),
+        "pipeline": result,
+        "registry_import": imports,
+    }
     (logs / "results.json").write_text(json.dumps(record, indent=2))
     console.print(f"written to {logs / 'results.json'}")
 

@@ -10,6 +10,7 @@ import re
 import tracemalloc
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -569,7 +570,7 @@ def test_a_file_changed_after_check_file(tmp_path: Path, register: RegionRegiste
 
 # --------------------------------------------------------------------------- fingerprint
 
-OTHER_VALUES: dict[str, object] = {
+OTHER_VALUES: dict[str, Any] = {
     "household_id": "JBG-0000002",
     "kk_number": "3517010101230002",
     "head_nik": "3517014101900002",

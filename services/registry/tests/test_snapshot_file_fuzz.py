@@ -52,7 +52,7 @@ SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[Heal
 SIXTEEN_DIGITS = re.compile(r"[0-9]{16}")
 NEWLINES = re.compile(r"\r\n|\r|\n")
 
-text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=30)
+text = st.text(st.characters(exclude_categories=["Cs"]), max_size=30)
 corruption = st.one_of(
     text,
     st.just(""),

@@ -71,6 +71,7 @@ COLUMNS: Final[tuple[str, ...]] = (
     "kks_number",
     "bank",
 )
+_COLUMN_SET: Final = frozenset(COLUMNS)
 #: The ``column`` of a rejection that is about the whole line (empty line, field count).
 ROW: Final = "row"
 #: Canonical program names.
@@ -729,8 +730,9 @@ class _RowValidator:
         ) = fields
         problems: list[_Problem] = []
         duplicate = self._duplicates.get(line)
-        if duplicate is not None:
-            problems.append((duplicate.partition(" ")[0], duplicate))
+        if duplicate is not None:  # its first word is the column (see check_file)
+            column = duplicate.partition(" ")[0]
+            problems.append((column if column in _COLUMN_SET else ROW, duplicate))
 
         household_ok = _HOUSEHOLD_ID.fullmatch(household_id) is not None
         if not household_ok:
