@@ -85,11 +85,6 @@ class Sql:
                 f"INSERT INTO {table} ({names}) VALUES ({marks}) ON CONFLICT DO NOTHING", rows
             )
 
-    @property
-    def rowcount(self) -> int:
-        """Rows changed by the last statement."""
-        return int(self._cursor.rowcount)
-
     def fetchall(self) -> list[tuple[Any, ...]]:
         """All rows of the last query."""
         return [tuple(row) for row in self._cursor.fetchall()]
@@ -212,18 +207,15 @@ class ViewUpdater:
             with self.database.transaction() as sql:
                 for notification in notifications:
                     self.view.apply(sql, self.app.mapper.to_domain_event(notification))
+                # Compare-and-set: moves on only from the position this batch started at.
                 moved = sql.execute(
-                    f"UPDATE {TRACKING_TABLE} SET position = %s "
-                    "WHERE view_name = %s AND position = %s",
-                    (last, self.view.name, position),
-                )
-                if moved.rowcount == 0:
-                    if position != 0:
-                        raise RuntimeError(f"view {self.view.name} was moved on by another updater")
-                    sql.execute(
-                        f"INSERT INTO {TRACKING_TABLE} (view_name, position) VALUES (%s, %s)",
-                        (self.view.name, last),
-                    )
+                    f"INSERT INTO {TRACKING_TABLE} AS t (view_name, position) VALUES (%s, %s) "
+                    "ON CONFLICT (view_name) DO UPDATE SET position = excluded.position "
+                    "WHERE t.position = %s RETURNING position",
+                    (self.view.name, last, position),
+                ).fetchone()
+                if moved is None:
+                    raise RuntimeError(f"view {self.view.name} was moved on by another updater")
             position = last
             total += len(notifications)
 
