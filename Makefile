@@ -7,7 +7,7 @@ KAFKA := 127.0.0.1:$(or $(KAFKA_PORT),9092)
 TOPICS := bansos.registry.v1 bansos.objections.v1 bansos.eligibility.v1 bansos.payout.v1 bansos.deadletter.v1
 SERVICES := $(patsubst services/%/,%,$(dir $(wildcard services/*/src/bansos_*/__main__.py)))
 
-.PHONY: help setup run stop test lint format bench schemas asyncapi unit integration
+.PHONY: help setup run stop test lint format bench schemas unit integration
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -55,5 +55,6 @@ integration: ## only the tests on the real Kafka broker and PostgreSQL
 bench: setup ## benchmarks on the real stack; prints medians and ratios
 	$(UV) run --frozen python -m benchmarks
 
-schemas: ## regenerate the committed JSON Schemas (refuses breaking changes)
+schemas: ## regenerate the committed JSON Schemas (refuses breaking changes) and AsyncAPI documents
 	$(UV) run --frozen python -m bansos_contracts.schemas write
+	@for s in $(SERVICES); do $(PY) -m bansos_$$s asyncapi > contracts/asyncapi/$$s.json; done
