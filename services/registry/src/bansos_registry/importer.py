@@ -78,14 +78,14 @@ class RejectsReport:
             )
 
 
-def snapshot_regency(path: Path) -> str:
-    """The regency of the first data row (the snapshot's regency)."""
+def snapshot_regency(path: Path, register: RegionRegister) -> str:
+    """The snapshot's regency: that of the first row naming a real regency."""
     with path.open(encoding="utf-8-sig", newline="") as handle:
         for row in csv.DictReader(handle):
             code = (row.get("regency_code") or "").strip()
-            if code:
+            if register.level(code) == 2:
                 return code
-    raise ImportRefusedError(f"{path.name} has no data rows")
+    raise ImportRefusedError(f"{path.name} has no row with a valid regency_code")
 
 
 class SnapshotImporter:
@@ -122,7 +122,7 @@ class SnapshotImporter:
     ) -> ImportSummary:
         """Import ``path`` as snapshot ``snapshot_id`` of the date ``as_of``."""
         check = check_file(path)
-        regency = snapshot_regency(path)
+        regency = snapshot_regency(path, self.register)
         summary = ImportSummary(snapshot_id=snapshot_id, regency=regency, as_of=as_of)
         done = self._already_imported(snapshot_id, check.content_sha256)
         if done is not None:
