@@ -14,6 +14,7 @@ An import that crashes can simply be run again: what it saved shows up as unchan
 from __future__ import annotations
 
 import csv
+from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -104,6 +105,8 @@ class SnapshotImporter:
         self.register = register
         self.hasher = hasher
         self.batch_size = batch_size
+        self._committing: Future[None] | None = None
+        self._committer = ThreadPoolExecutor(1, thread_name_prefix="registry-import")
         with view.database.transaction() as sql:
             sql.execute(
                 f"CREATE TABLE IF NOT EXISTS {SEEN} (snapshot_id TEXT NOT NULL,"
@@ -151,6 +154,7 @@ class SnapshotImporter:
                     if progress:
                         progress(lines, check.rows)
             self._save(batch, summary, report, recorded_at)
+            self._wait_for_commit()
             if progress:
                 progress(lines, check.rows)
             self._deactivate_missing(summary)
@@ -206,6 +210,7 @@ class SnapshotImporter:
         hashes = {row.line: self.hasher(row.head_nik) for row in batch}
         known, heads = self._lookup(batch, hashes, summary.snapshot_id)
         uow = self.app.unit_of_work()
+        touched: list[Household] = []
         for row in batch:
             state = known.get(row.household_id)
             head_of = heads.get(hashes[row.line])
@@ -221,14 +226,23 @@ class SnapshotImporter:
                 )
                 continue
             if state is None:
-                uow.collect(Household(**self._snapshot_args(row, hashes, summary, recorded_at)))
+                touched.append(Household(**self._snapshot_args(row, hashes, summary, recorded_at)))
                 summary.registered += 1
             elif state == (row.fingerprint, 1):
                 summary.unchanged += 1
             else:
-                self._change(uow, row, hashes, summary, recorded_at)
+                touched.append(self._change(uow, row, hashes, summary, recorded_at))
                 summary.changed += 1
-        self.app.commit(uow)
+        uow.collect(*touched)  # one command context for the whole batch
+        # The database works on this batch while the next one is read and built.
+        self._wait_for_commit()
+        self._committing = self._committer.submit(self.app.commit, uow)
+
+    def _wait_for_commit(self) -> None:
+        """Wait for the batch being committed (raising its error, if it failed)."""
+        if self._committing is not None:
+            committing, self._committing = self._committing, None
+            committing.result()
 
     def _lookup(
         self, batch: list[SnapshotRow], hashes: dict[int, str], snapshot_id: str
@@ -273,14 +287,14 @@ class SnapshotImporter:
         hashes: dict[int, str],
         summary: ImportSummary,
         at: datetime,
-    ) -> None:
+    ) -> Household:
         household = uow.get(household_uuid(row.household_id), Household)
         if household is None:
             raise RuntimeError(f"household {row.household_id} is in the view but not the store")
         args = self._snapshot_args(row, hashes, summary, at)
         del args["household_id"]
         household.apply_snapshot(**args)
-        uow.collect(household)
+        return household
 
     def _deactivate_missing(self, summary: ImportSummary) -> None:
         with self.view.database.transaction() as sql:
