@@ -118,3 +118,28 @@ def test_find_a_household_by_nik(api: Api) -> None:
     assert missing.status_code == 404
     bad = api.client.post("/households/lookup", json={"nik": "12"}, headers=headers)
     assert bad.status_code == 422
+
+
+def test_only_the_ministry_deactivates_and_repeating_changes_nothing(api: Api) -> None:
+    household = api.first["household_id"]
+    body = {"reason": "DECEASED", "reference": "PUSDATIN/2025/123"}
+
+    def post(role: str, region: str, payload: dict[str, object]) -> tuple[int, dict]:
+        token = api.issuer.mint(role=role, region=region)
+        response = api.client.post(
+            f"/households/{household}/deactivation",
+            json=payload,
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        return response.status_code, response.json()
+
+    assert post("REGENCY_OFFICER", "35.17", body)[0] == 403
+    bad = post("MINISTRY_OFFICER", "ID", {**body, "reason": "MOVED", "merged_into": "x"})
+    assert bad[0] == 422
+    unknown = post("MINISTRY_OFFICER", "ID", {**body, "reason": "DUPLICATE", "merged_into": "nope"})
+    assert unknown[0] == 422
+    status, done = post("MINISTRY_OFFICER", "ID", body)
+    assert status == 200
+    assert (done["active"], done["deactivation_reason"]) == (False, "DECEASED")
+    again = post("MINISTRY_OFFICER", "ID", body)
+    assert again == (200, done)  # idempotent: same answer, no new event

@@ -4,17 +4,20 @@ covers the household; responses carry no personal data.
 """
 
 # No ``from __future__ import annotations``: FastAPI reads the annotations at runtime.
-from typing import Annotated, Any
+import contextlib
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, HTTPException, Query
 from pydantic import BaseModel, Field
 
 from bansos_libs.auth import Principal, Role
 from bansos_libs.auth.fastapi import authenticate, require
+from bansos_libs.context import command_context
 from bansos_libs.settings import ServiceSettings
-from bansos_libs.views import ViewDatabase
+from bansos_libs.views import ViewDatabase, ViewUpdater
 from bansos_registry.application import NikHasher, RegistryApplication, registry_settings
-from bansos_registry.views import HISTORY, HOUSEHOLDS
+from bansos_registry.domain.household import Household, HouseholdError, household_uuid
+from bansos_registry.views import HISTORY, HOUSEHOLDS, HouseholdsView
 
 STAFF = frozenset(
     {
@@ -71,6 +74,16 @@ class HouseholdPage(BaseModel):
     next_after: str | None = Field(description="Pass as `after` for the next page.")
 
 
+class DeactivationIn(BaseModel):
+    """Take a household out of the register (a decision of the centre, Pusdatin Kemensos)."""
+
+    reason: Literal["DECEASED", "MOVED", "DUPLICATE", "REMOVED_FROM_DTSEN"]
+    merged_into: str | None = Field(
+        default=None, description="For DUPLICATE: the household that remains."
+    )
+    reference: str = Field(min_length=1, max_length=128, description="e.g. a Pusdatin letter")
+
+
 class NikLookup(BaseModel):
     """Find a household by its head's NIK (sent in the body, never in a URL)."""
 
@@ -101,6 +114,7 @@ def _household(row: tuple[Any, ...]) -> HouseholdOut:
 def create_api(app: RegistryApplication, settings: ServiceSettings) -> FastAPI:
     """The registry's FastAPI application."""
     database = ViewDatabase(settings)
+    updater = ViewUpdater(app, HouseholdsView(), database)
     hasher = NikHasher(registry_settings(settings).cipher_key)  # type: ignore[arg-type]
     http = FastAPI(
         title="bansos registry",
@@ -163,6 +177,33 @@ def create_api(app: RegistryApplication, settings: ServiceSettings) -> FastAPI:
         return HouseholdPage(
             households=households, next_after=households[-1].household_id if more else None
         )
+
+    @http.post("/households/{household_id}/deactivation", response_model=HouseholdOut)
+    def deactivate(household_id: str, body: DeactivationIn, principal: Caller) -> HouseholdOut:
+        """Deactivate a household; repeating the same request changes nothing."""
+        require(principal, roles={Role.MINISTRY_OFFICER}, action="deactivate a household")
+        uow = app.unit_of_work()
+        household = uow.get(household_uuid(household_id), Household)
+        if household is None:
+            raise HTTPException(404, f"no household {household_id}")
+        if body.merged_into is not None:
+            target = uow.get(household_uuid(body.merged_into), Household)
+            if target is None or not target.active:
+                raise HTTPException(
+                    422, f"merged_into {body.merged_into} is not an active household"
+                )
+        with command_context(principal.actor()):  # type: ignore[arg-type]
+            try:
+                household.deactivate(
+                    reason=body.reason, snapshot_id=body.reference, merged_into=body.merged_into
+                )
+            except HouseholdError as error:
+                raise HTTPException(422, str(error)) from None
+            uow.collect(household)
+        app.commit(uow)
+        with contextlib.suppress(RuntimeError):  # another updater moved the view on: fine
+            updater.catch_up()
+        return load(household_id, principal)
 
     @http.post("/households/lookup", response_model=HouseholdOut)
     def lookup_by_nik(body: NikLookup, principal: Caller) -> HouseholdOut:

@@ -14,8 +14,8 @@ An import that crashes can simply be run again: what it saved shows up as unchan
 from __future__ import annotations
 
 import csv
-from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
