@@ -31,6 +31,8 @@ from typing import Protocol, TextIO, TypeVar
 
 from lokal import wilayah
 
+from bansos_registry.snapshot_file import COLUMNS as SNAPSHOT_COLUMNS
+
 __all__ = [
     "BANKS",
     "COLUMNS",
@@ -44,30 +46,8 @@ __all__ = [
     "write_snapshot",
 ]
 
-#: The snapshot file's columns, in order (ARCHITECTURE.md, "DTSEN snapshot file").
-COLUMNS: tuple[str, ...] = (
-    "household_id",
-    "kk_number",
-    "head_nik",
-    "head_name",
-    "province_code",
-    "regency_code",
-    "district_code",
-    "village_code",
-    "address",
-    "member_count",
-    "decile",
-    "per_capita_income",
-    "has_elderly",
-    "has_disability",
-    "has_child_under6",
-    "has_school_child",
-    "has_pregnant",
-    "pbi_jkn",
-    "programs",
-    "kks_number",
-    "bank",
-)
+#: The snapshot file's columns, in order: the reader's, so the two cannot drift apart.
+COLUMNS = SNAPSHOT_COLUMNS
 
 #: The date generated snapshots describe; head ages and card issue dates are relative to it.
 DEFAULT_AS_OF = date(2025, 10, 1)
