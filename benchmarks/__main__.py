@@ -24,9 +24,16 @@ def main() -> None:
     logs = ROOT / ".local" / "bench"
     logs.mkdir(parents=True, exist_ok=True)
     start_stack()
-    configure_tracing("bench", exporter="none")
+    # Traces start in this process (the "import" command); BENCH_TRACE_SAMPLE_RATIO=0 runs
+    # the pipeline with unsampled traces, as a production setting of 0 < ratio < 1 would
+    # for most traces.
+    ratio = float(os.environ.get("BENCH_TRACE_SAMPLE_RATIO", "1.0"))
+    configure_tracing("bench", exporter="none", sample_ratio=ratio)
     console = Console()
-    console.print(f"pipeline: {runs} runs of {events} events each (PostgreSQL stores) …")
+    console.print(
+        f"pipeline: {runs} runs of {events} events each (PostgreSQL stores, "
+        f"trace sample ratio {ratio}) …"
+    )
     result = pipeline.run(events, runs, logs)
     sizes = tuple(int(n) for n in os.environ.get("BENCH_IMPORT_SIZES", "100000,300000").split(","))
     console.print(f"registry import: {', '.join(f'{n:,}' for n in sizes)} households …")

@@ -79,3 +79,24 @@ def test_a_database_url_that_is_not_postgres_is_refused(monkeypatch: pytest.Monk
     monkeypatch.setenv("BANSOS_DATABASE_URL", "mysql://x@y/z")
     with pytest.raises(ValidationError, match="postgresql://"):
         ServiceSettings(service="registry")
+
+
+def test_the_fast_trace_paths_agree_with_the_propagator() -> None:
+    from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+    propagator = TraceContextTextMapPropagator()
+    with tracer().start_as_current_span("producer"):
+        fast = current_carrier()
+        slow: dict[str, str] = {}
+        propagator.inject(slow)
+    assert fast == slow
+    ours = trace_id_of(context_from_carrier(fast))
+    theirs = trace_id_of(propagator.extract(fast))
+    assert ours == theirs is not None
+    assert (
+        trace_id_of(
+            context_from_carrier({"traceparent": "00-" + "0" * 32 + "-" + "1" * 16 + "-01"})
+        )
+        is None
+    )
+    assert trace_id_of(context_from_carrier({"traceparent": "garbage"})) is None

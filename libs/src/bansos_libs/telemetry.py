@@ -8,6 +8,7 @@ command through Kafka into every downstream service.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 
@@ -75,14 +76,35 @@ def tracer(name: str = "bansos") -> trace.Tracer:
 
 def current_carrier() -> dict[str, str]:
     """The W3C trace headers of the current span, to be stored with an event."""
-    carrier: dict[str, str] = {}
-    _PROPAGATOR.inject(carrier)
+    # Written directly: this runs for every event stored, and the generic propagator
+    # costs several times more for the same two strings.
+    context = trace.get_current_span().get_span_context()
+    if not context.is_valid:
+        return {}
+    carrier = {
+        "traceparent": f"00-{context.trace_id:032x}-{context.span_id:016x}-"
+        f"{context.trace_flags:02x}"
+    }
+    if context.trace_state:
+        carrier["tracestate"] = context.trace_state.to_header()
     return carrier
+
+
+_TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
 
 
 def context_from_carrier(carrier: Mapping[str, str]) -> Context:
     """An OpenTelemetry context whose parent is the span named in ``carrier``."""
-    return _PROPAGATOR.extract(dict(carrier))
+    match = _TRACEPARENT.match(carrier.get("traceparent", ""))
+    if match is None or "tracestate" in carrier:
+        return _PROPAGATOR.extract(dict(carrier))  # the general (and slower) path
+    trace_id, span_id = int(match[1], 16), int(match[2], 16)
+    if not trace_id or not span_id:
+        return Context()
+    parent = trace.SpanContext(
+        trace_id, span_id, is_remote=True, trace_flags=trace.TraceFlags(int(match[3], 16))
+    )
+    return trace.set_span_in_context(trace.NonRecordingSpan(parent))
 
 
 def carrier_from_headers(headers: Iterable[tuple[str, bytes]]) -> dict[str, str]:
