@@ -84,6 +84,8 @@ class HouseholdRegistered(HouseholdEvent):
     """Monthly income per member in rupiah, when DTSEN has it."""
     kks_bank: Bank | None = None
     """The bank that issued the household's KKS card, if it has one."""
+    pbi_jkn: bool | None = None
+    """Registered as PBI-JKN (state-paid health insurance); null when not stated."""
     snapshot_id: Identifier
     """The snapshot the household came from."""
     as_of: date

@@ -64,6 +64,7 @@ def to_contract(domain_event: Any, envelope: Envelope) -> Event | None:
             programs=tuple(facts["programs"]),
             per_capita_income=facts["per_capita_income"],
             kks_bank=facts["bank"],
+            pbi_jkn=facts["pbi_jkn"],
             snapshot_id=domain_event.snapshot_id,
             as_of=date.fromisoformat(domain_event.as_of),
         )
