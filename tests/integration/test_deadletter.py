@@ -7,11 +7,12 @@ import json
 from collections.abc import Callable
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 
 from bansos_contracts.kafka import encode, read_dead_letter
 from bansos_contracts.registry import HouseholdRegistered
 from bansos_libs.consumer import TrackedConsumer
+from bansos_libs.kafka import read_to_end
 from bansos_libs.settings import ServiceSettings
 from tests.integration.pipeline_app import Sink, sink_handler
 from tests.integration.test_support import registered_event, wait_until
@@ -22,27 +23,12 @@ pytestmark = pytest.mark.integration
 async def _dead_letters_for(
     bootstrap: str, topic: str, dlq: str
 ) -> list[tuple[bytes, dict[str, bytes]]]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        tps = [TopicPartition(dlq, p) for p in consumer.partitions_for_topic(dlq) or range(6)]
-        consumer.assign(tps)
-        ends = await consumer.end_offsets(tps)
-        for tp in tps:  # seek_to_beginning() was seen to stall fetching in aiokafka 0.14
-            consumer.seek(tp, 0)
-        found: list[tuple[bytes, dict[str, bytes]]] = []
-        remaining = {tp for tp in tps if ends[tp] > 0}
-        while remaining:
-            for tp, records in (await consumer.getmany(timeout_ms=1000)).items():
-                for r in records:
-                    headers = dict(r.headers)
-                    if headers.get("dlq_original_topic") == topic.encode():
-                        found.append((r.value or b"", headers))
-                    if r.offset >= ends[tp] - 1:
-                        remaining.discard(tp)
-        return found
-    finally:
-        await consumer.stop()
+    found = []
+    async for record in read_to_end(bootstrap, dlq):
+        headers = {k: v for k, v in record.headers}
+        if headers.get("dlq_original_topic") == topic.encode():
+            found.append((record.value or b"", headers))
+    return found
 
 
 async def test_poison_messages_are_dead_lettered_and_the_partition_moves_on(

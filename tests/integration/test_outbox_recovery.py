@@ -7,8 +7,8 @@ import asyncio
 from collections.abc import Callable
 
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from bansos_libs.kafka import read_to_end
 from bansos_libs.outbox import OutboxBatch, OutboxRelay
 from bansos_libs.settings import ServiceSettings
 from tests.integration.pipeline_app import Source, register, to_contract
@@ -19,24 +19,7 @@ PARTITIONS = 3
 
 
 async def _event_ids_on(bootstrap: str, topic: str) -> list[str]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        tps = [TopicPartition(topic, p) for p in range(PARTITIONS)]
-        consumer.assign(tps)
-        ends = await consumer.end_offsets(tps)
-        for tp in tps:
-            consumer.seek(tp, 0)
-        ids: list[str] = []
-        remaining = {tp for tp in tps if ends[tp] > 0}
-        while remaining:
-            for tp, records in (await consumer.getmany(timeout_ms=1000)).items():
-                ids += [dict(r.headers)["ce_id"].decode() for r in records]
-                if records and records[-1].offset >= ends[tp] - 1:
-                    remaining.discard(tp)
-        return ids
-    finally:
-        await consumer.stop()
+    return [dict(r.headers)["ce_id"].decode() async for r in read_to_end(bootstrap, topic)]
 
 
 @pytest.mark.parametrize("published_before_crash", [1.0, 0.5])

@@ -6,13 +6,19 @@ aiokafka's defaults would silently lose or duplicate data here: producers defaul
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.partitioner import DefaultPartitioner
+from aiokafka.structs import ConsumerRecord
 
 __all__ = [
     "TopicPartition",
     "idempotent_producer",
     "partition_for",
+    "read_to_end",
+    "topic_partitions",
     "tracked_consumer_client",
 ]
 
@@ -55,3 +61,42 @@ def tracked_consumer_client(
 def partition_for(key: bytes, partitions: list[int]) -> int:
     """The partition Kafka's default partitioner (murmur2) gives ``key``."""
     return int(_partitioner(key, partitions, partitions))
+
+
+async def topic_partitions(bootstrap_servers: str, topic: str) -> list[int]:
+    """The partitions of ``topic``; ``ValueError`` if it does not exist."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    try:
+        [described] = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    partitions = sorted(p["partition"] for p in described.get("partitions", []))
+    if described.get("error_code") or not partitions:
+        raise ValueError(f"topic {topic} does not exist")
+    return partitions
+
+
+async def read_to_end(
+    bootstrap_servers: str, topic: str
+) -> AsyncIterator[ConsumerRecord[bytes, bytes]]:
+    """Every message of ``topic`` from the beginning up to its end *now*, partition by
+    partition in offset order; no consumer group, no committed offsets."""
+    tps = [TopicPartition(topic, p) for p in await topic_partitions(bootstrap_servers, topic)]
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        consumer.assign(tps)
+        ends = await consumer.end_offsets(tps)
+        for tp in tps:  # not seek_to_beginning(): it was seen to stall fetching (0.14)
+            consumer.seek(tp, 0)
+        remaining = {tp for tp in tps if ends[tp] > 0}
+        while remaining:
+            for tp, records in (await consumer.getmany(*remaining, timeout_ms=1000)).items():
+                for record in records:
+                    if record.offset < ends[tp]:
+                        yield record
+                if records and records[-1].offset >= ends[tp] - 1:
+                    remaining.discard(tp)
+    finally:
+        await consumer.stop()

@@ -13,10 +13,10 @@ from typing import Any
 
 import psycopg
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from eventsourcing.cryptography import AESCipher
 
 from bansos_contracts.kafka import decode
+from bansos_libs.kafka import read_to_end
 from bansos_libs.outbox import OutboxRelay
 from bansos_libs.settings import ServiceSettings
 from bansos_registry.bootstrap import Registry, bootstrap
@@ -47,24 +47,7 @@ async def _relay_and_read(registry: Registry, bootstrap_servers: str, topic: str
     while await relay.relay_once():
         pass
     await relay.producer.stop()
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        tps = [TopicPartition(topic, p) for p in range(PARTITIONS)]
-        consumer.assign(tps)
-        ends = await consumer.end_offsets(tps)
-        for tp in tps:
-            consumer.seek(tp, 0)
-        records: list[Any] = []
-        remaining = {tp for tp in tps if ends[tp] > 0}
-        while remaining:
-            for tp, batch in (await consumer.getmany(timeout_ms=1000)).items():
-                records += batch
-                if batch and batch[-1].offset >= ends[tp] - 1:
-                    remaining.discard(tp)
-        return records
-    finally:
-        await consumer.stop()
+    return [record async for record in read_to_end(bootstrap_servers, topic)]
 
 
 def test_two_snapshots_make_exactly_the_expected_events(
