@@ -15,7 +15,7 @@ from rich.table import Table
 
 from bansos_libs.telemetry import configure_tracing
 from benchmarks import pipeline, registry_import
-from benchmarks.stack import ROOT, start_stack
+from benchmarks.stack import ROOT, start_stack, stop_stack
 
 
 def main() -> None:
@@ -23,7 +23,7 @@ def main() -> None:
     runs = int(os.environ.get("BENCH_RUNS", "3"))
     logs = ROOT / ".local" / "bench"
     logs.mkdir(parents=True, exist_ok=True)
-    start_stack()
+    started = start_stack()
     # Traces start in this process (the "import" command); BENCH_TRACE_SAMPLE_RATIO=0 runs
     # the pipeline with unsampled traces, as a production setting of 0 < ratio < 1 would
     # for most traces.
@@ -68,6 +68,7 @@ def main() -> None:
     }
     (logs / "results.json").write_text(json.dumps(record, indent=2))
     console.print(f"written to {logs / 'results.json'}")
+    stop_stack(started)
 
 
 if __name__ == "__main__":

@@ -20,12 +20,27 @@ ADMIN_URL = os.environ.get(
 )
 
 
-def start_stack() -> None:
-    """Start the local broker and PostgreSQL (idempotent) unless configured elsewhere."""
-    if "KAFKA_BOOTSTRAP_SERVERS" not in os.environ:
-        subprocess.run([ROOT / "deploy/local/kafka.sh", "start"], check=True)
-    if "BANSOS_TEST_DATABASE_URL" not in os.environ:
-        subprocess.run([ROOT / "deploy/local/postgres.sh", "start"], check=True)
+def start_stack() -> list[str]:
+    """Start the local broker and PostgreSQL unless configured elsewhere or running;
+    returns the scripts of the servers started here, for ``stop_stack``."""
+    started = []
+    for variable, script in (
+        ("KAFKA_BOOTSTRAP_SERVERS", "kafka.sh"),
+        ("BANSOS_TEST_DATABASE_URL", "postgres.sh"),
+    ):
+        if variable in os.environ:
+            continue
+        path = ROOT / "deploy/local" / script
+        if subprocess.run([path, "status"], capture_output=True, check=False).returncode != 0:
+            started.append(script)
+        subprocess.run([path, "start"], check=True)
+    return started
+
+
+def stop_stack(started: list[str]) -> None:
+    """Stop the servers that ``start_stack`` started."""
+    for script in started:
+        subprocess.run([ROOT / "deploy/local" / script, "stop"], check=False)
 
 
 def new_topic(prefix: str, partitions: int = 6) -> str:
