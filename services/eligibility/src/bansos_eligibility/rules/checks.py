@@ -114,6 +114,18 @@ class Condition(BaseModel):
         raise NotImplementedError
 
 
+def _decile_check(fails: Mapping[object, ReasonCode], unknown: ReasonCode) -> CheckFn:
+    """A check that looks the decile up among the failing ones (``unknown`` if none)."""
+
+    def check(inputs: Inputs) -> ReasonCode | None:
+        decile = inputs["decile"]
+        if decile is None:
+            return unknown
+        return fails.get(decile)
+
+    return check
+
+
 class DecileAtMost(Condition):
     """The household's decile is at most ``value`` (deciles 1..value qualify)."""
 
@@ -127,14 +139,7 @@ class DecileAtMost(Condition):
         limit = self.value
         fails = _reasons(self.reason, {d: f"{d}>{limit}" for d in range(limit + 1, 11)})
         unknown = ReasonCode(code=self.reason, detail=f"none>{limit}")
-
-        def check(inputs: Inputs) -> ReasonCode | None:
-            decile = inputs["decile"]
-            if decile is None:
-                return unknown
-            return fails.get(decile)
-
-        return check
+        return _decile_check(fails, unknown)
 
 
 class DecileAtLeast(Condition):
@@ -150,14 +155,7 @@ class DecileAtLeast(Condition):
         limit = self.value
         fails = _reasons(self.reason, {d: f"{d}<{limit}" for d in range(1, limit)})
         unknown = ReasonCode(code=self.reason, detail=f"none<{limit}")
-
-        def check(inputs: Inputs) -> ReasonCode | None:
-            decile = inputs["decile"]
-            if decile is None:
-                return unknown
-            return fails.get(decile)
-
-        return check
+        return _decile_check(fails, unknown)
 
 
 class HasAnyVulnerableMember(Condition):
