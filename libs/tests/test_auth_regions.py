@@ -304,7 +304,7 @@ def test_actor_for_envelopes() -> None:
         "id": "op-1",
         "region": "35.17.01.2001",
     }
-    assert Principal.system("payout").actor() == {"role": "SYSTEM", "id": "payout", "region": "ID"}
+    assert Principal.system("payout").actor() == {"role": "SYSTEM", "id": "payout", "region": None}
 
 
 def test_principal_is_frozen() -> None:

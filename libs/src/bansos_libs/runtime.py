@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -172,10 +173,15 @@ def service_settings(definition: ServiceDefinition) -> ServiceSettings:
 
 
 def main(definition: ServiceDefinition, argv: Sequence[str] | None = None) -> None:
-    """Command-line entry point shared by every service."""
+    """Command-line entry point shared by every service; ``asyncapi`` prints the
+    service's AsyncAPI document instead of running it."""
+    args_in = list(sys.argv[1:] if argv is None else argv)
+    if args_in[:1] == ["asyncapi"]:
+        print(json.dumps(service_asyncapi(definition), indent=2, sort_keys=True))
+        return
     parser = argparse.ArgumentParser(prog=f"bansos-{definition.name}")
     parser.add_argument("role", nargs="?", default="all", choices=ROLES)
-    args = parser.parse_args(argv)
+    args = parser.parse_args(args_in)
     settings = service_settings(definition)
     configure_logging(definition.name, settings.log_level, settings.log_format)
     configure_tracing(

@@ -100,9 +100,11 @@ class Principal:
                 )
         return self
 
-    def actor(self) -> dict[str, str]:
-        """The ``actor`` of an event envelope: ``{"role", "id", "region"}``."""
-        return {"role": self.role.value, "id": self.subject, "region": str(self.region)}
+    def actor(self) -> dict[str, str | None]:
+        """The ``actor`` of an event envelope: ``{"role", "id", "region"}``; the region is
+        null for national scope, as the envelope has no code for the whole country."""
+        region = None if self.region == RegionCode.national() else str(self.region)
+        return {"role": self.role.value, "id": self.subject, "region": region}
 
 
 def _role_set(roles: Iterable[Role | str] | Role) -> frozenset[Role]:

@@ -29,6 +29,44 @@ _UPDATABLE: dict[str, str] = {
 }
 
 
+def fold_registry_event(current: HouseholdFacts | None, event: Event) -> HouseholdFacts | None:
+    """The household's facts after one registry event (``current`` when it changes nothing).
+
+    ``None`` when the event does not describe a known household (e.g. a change before
+    the registration, or a ``SnapshotImported``).
+    """
+    if isinstance(event, HouseholdRegistered):
+        return HouseholdFacts(
+            household_id=event.household_id,
+            village=event.region.village,
+            decile=event.decile,
+            member_count=event.member_count,
+            per_capita_income=event.per_capita_income,
+            pbi_jkn=bool(event.pbi_jkn) or "PBI_JKN" in event.programs,
+            programs=frozenset(event.programs),
+            **event.flags.model_dump(),
+        )
+    if current is None:
+        return None
+    update: dict[str, Any] = {}
+    if isinstance(event, HouseholdDecileChanged):
+        update["decile"] = event.new_decile
+    elif isinstance(event, HouseholdDeactivated):
+        update |= {"active": False, "deactivation_reason": event.reason}
+    elif isinstance(event, HouseholdUpdated):
+        for field, change in event.changes.items():
+            if field == "active" and change.new is True:
+                update |= {"active": True, "deactivation_reason": None}
+            elif field == "programs":
+                names = str(change.new or "")
+                update["programs"] = frozenset(p for p in names.split(";") if p)
+            elif field in _UPDATABLE:
+                update[_UPDATABLE[field]] = change.new
+    if not update:
+        return current
+    return HouseholdFacts.model_validate({**current.model_dump(), **update})
+
+
 class FactsBook:
     """The current facts of every household seen on the registry topic."""
 
@@ -47,41 +85,8 @@ class FactsBook:
 
     def apply(self, event: Event) -> HouseholdFacts | None:
         """Fold one registry event in; returns the household's facts after it."""
-        if isinstance(event, HouseholdRegistered):
-            facts = HouseholdFacts(
-                household_id=event.household_id,
-                village=event.region.village,
-                decile=event.decile,
-                member_count=event.member_count,
-                per_capita_income=event.per_capita_income,
-                pbi_jkn=bool(event.pbi_jkn) or "PBI_JKN" in event.programs,
-                programs=frozenset(event.programs),
-                **event.flags.model_dump(),
-            )
-        else:
-            current = self._facts.get(getattr(event, "household_id", ""))
-            if current is None:
-                return None
-            facts = self._changed(current, event)
-        self._facts[facts.household_id] = facts
+        current = self._facts.get(getattr(event, "household_id", ""))
+        facts = fold_registry_event(current, event)
+        if facts is not None:
+            self._facts[facts.household_id] = facts
         return facts
-
-    @staticmethod
-    def _changed(current: HouseholdFacts, event: Event) -> HouseholdFacts:
-        update: dict[str, Any] = {}
-        if isinstance(event, HouseholdDecileChanged):
-            update["decile"] = event.new_decile
-        elif isinstance(event, HouseholdDeactivated):
-            update |= {"active": False, "deactivation_reason": event.reason}
-        elif isinstance(event, HouseholdUpdated):
-            for field, change in event.changes.items():
-                if field == "active" and change.new is True:
-                    update |= {"active": True, "deactivation_reason": None}
-                elif field == "programs":
-                    names = str(change.new or "")
-                    update["programs"] = frozenset(p for p in names.split(";") if p)
-                elif field in _UPDATABLE:
-                    update[_UPDATABLE[field]] = change.new
-        if not update:
-            return current
-        return HouseholdFacts.model_validate({**current.model_dump(), **update})

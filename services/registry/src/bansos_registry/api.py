@@ -1,12 +1,17 @@
 """The registry's HTTP API (read-only): households, their decile history, a village's
 households, and finding a household by NIK. Every read needs a token whose region
 covers the household; responses carry no personal data.
+
+``POST /households/identify`` serves the eligibility service's public Cek Bansos
+check: given a NIK, a name and a village it confirms a household only when all three
+match, and answers one and the same 404 whichever part did not.
 """
 
 # No ``from __future__ import annotations``: FastAPI reads the annotations at runtime.
 import contextlib
 from typing import Annotated, Any, Literal
 
+from eventsourcing.application import AggregateNotFoundError
 from fastapi import Depends, FastAPI, HTTPException, Query
 from pydantic import BaseModel, Field
 
@@ -17,6 +22,7 @@ from bansos_libs.settings import ServiceSettings
 from bansos_libs.views import ViewDatabase, ViewUpdater
 from bansos_registry.application import NikHasher, RegistryApplication, registry_settings
 from bansos_registry.domain.household import Household, HouseholdError, household_uuid
+from bansos_registry.identity import mask_name, names_match
 from bansos_registry.views import HISTORY, HOUSEHOLDS, HouseholdsView
 
 STAFF = frozenset(
@@ -88,6 +94,28 @@ class NikLookup(BaseModel):
     """Find a household by its head's NIK (sent in the body, never in a URL)."""
 
     nik: str = Field(pattern=r"^[0-9]{16}$")
+
+
+VILLAGE_CODE = r"^[0-9]{2}\.[0-9]{2}\.[0-9]{2}\.[0-9]{4}$"
+NO_MATCH = "no household matches this NIK, name and region"
+"""The one answer to every failed identification: it never says which part failed."""
+
+
+class IdentifyIn(BaseModel):
+    """A citizen's NIK, name and village, as they gave them to Cek Bansos (body only)."""
+
+    nik: str = Field(pattern=r"^[0-9]{16}$", description="The head of household's NIK.")
+    name: str = Field(min_length=1, max_length=100, description="The name on the KTP.")
+    village: str = Field(pattern=VILLAGE_CODE, description="Kemendagri code, 35.17.01.2001")
+
+
+class IdentifiedOut(BaseModel):
+    """The household the citizen heads; the name masked, no NIK."""
+
+    household_id: str
+    village: str
+    head_name_masked: str = Field(description="e.g. SU****** WI****")
+    active: bool
 
 
 Caller = Annotated[Principal, Depends(authenticate)]
@@ -216,5 +244,45 @@ def create_api(app: RegistryApplication, settings: ServiceSettings) -> FastAPI:
         if row is None:
             raise HTTPException(404, "no household is headed by that NIK")
         return load(row[0], principal)
+
+    def registered_head_name(household_id: str) -> str | None:
+        try:
+            household: Any = app.repository.get(household_uuid(household_id))
+        except AggregateNotFoundError:
+            return None
+        if not isinstance(household, Household):
+            return None
+        name = household.personal.get("head_name")
+        return name if isinstance(name, str) else None
+
+    @http.post(
+        "/households/identify",
+        response_model=IdentifiedOut,
+        responses={404: {"description": NO_MATCH}},
+    )
+    def identify(body: IdentifyIn, principal: Caller) -> IdentifiedOut:
+        """Confirm that a NIK, a name and a village together identify a household head.
+
+        Service-to-service only (role SYSTEM). Every mismatch answers the same 404.
+        """
+        require(principal, roles={Role.SYSTEM}, action="identify a citizen")
+        with database.transaction() as sql:
+            rows = sql.execute(
+                f"SELECT household_id, village, active FROM {HOUSEHOLDS} WHERE nik_hash = %s "
+                "ORDER BY active DESC, household_id",
+                (hasher(body.nik),),
+            ).fetchall()
+        for household_id, village, active in rows:
+            if village != body.village:
+                continue
+            head_name = registered_head_name(household_id)
+            if head_name is not None and names_match(body.name, head_name):
+                return IdentifiedOut(
+                    household_id=household_id,
+                    village=village,
+                    head_name_masked=mask_name(head_name),
+                    active=bool(active),
+                )
+        raise HTTPException(404, NO_MATCH)
 
     return http

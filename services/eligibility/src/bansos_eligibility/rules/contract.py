@@ -10,6 +10,7 @@ reverses the mapping for an auditor who holds only the published event.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from bansos_contracts.eligibility import CaseOutcomeInput, DecisionInputs
@@ -18,7 +19,7 @@ from bansos_contracts.values import JsonScalar, VulnerabilityFlags
 from bansos_eligibility.rules.facts import ALL_PROGRAMS, FLAG_NAMES, InputsError, InputValue
 from bansos_eligibility.rules.model import Decision, Ruleset
 
-__all__ = ["event_fields", "recorded_inputs", "to_decision_inputs"]
+__all__ = ["decision_inputs", "event_fields", "recorded_inputs", "to_decision_inputs"]
 
 _OWN_FIELDS = frozenset({"decile", "programs", "active", "per_capita_income", *FLAG_NAMES})
 
@@ -36,7 +37,16 @@ def to_decision_inputs(
     case_outcomes: tuple[CaseOutcomeInput, ...] = (),
 ) -> DecisionInputs:
     """The contract's ``inputs`` of a decision; ``village`` and cases may be added."""
-    inputs = decision.inputs
+    return decision_inputs(decision.inputs, village=village, case_outcomes=case_outcomes)
+
+
+def decision_inputs(
+    inputs: Mapping[str, InputValue],
+    *,
+    village: str | None = None,
+    case_outcomes: tuple[CaseOutcomeInput, ...] = (),
+) -> DecisionInputs:
+    """The contract's ``inputs`` of a decision's recorded inputs dict (e.g. as stored)."""
     read_flags = {name: bool(inputs[name]) for name in FLAG_NAMES if name in inputs}
     decile = inputs.get("decile")
     income = inputs.get("per_capita_income")
