@@ -127,7 +127,7 @@ async def run(definition: ServiceDefinition, role: str, settings: ServiceSetting
     if definition.publisher is not None and role in ("all", "relay"):
         relay = OutboxRelay(
             app,
-            definition.publisher.topic,
+            settings.topic_prefix + definition.publisher.topic,
             definition.publisher.mapper,
             settings.kafka_bootstrap_servers,
             batch_size=settings.relay_batch_size,
@@ -138,8 +138,8 @@ async def run(definition: ServiceDefinition, role: str, settings: ServiceSetting
         sub = definition.subscriber
         consumer = TrackedConsumer(
             app,
-            sub.topics,
-            sub.group_id,
+            [settings.topic_prefix + topic for topic in sub.topics],
+            settings.topic_prefix + sub.group_id,
             sub.handler(app),
             settings.kafka_bootstrap_servers,
             max_records=settings.consumer_max_records,

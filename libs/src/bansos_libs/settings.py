@@ -59,6 +59,12 @@ class ServiceSettings(BaseSettings):
         le=1.0,
         description="Share of new traces recorded; a consumed message follows its producer.",
     )
+    topic_prefix: str = Field(
+        default="",
+        pattern=r"^[a-z0-9._-]*$",
+        description="Prepended to every topic the service publishes and consumes (tests,"
+        " several environments on one cluster); empty in production.",
+    )
     relay_batch_size: int = Field(default=2000, ge=1, le=100_000)
     relay_idle_poll_seconds: float = Field(default=0.05, gt=0, le=5)
     consumer_max_records: int = Field(default=2000, ge=1, le=100_000)

@@ -106,14 +106,26 @@ def test_decile_changes_re_decide_with_the_reason(service: Eligibility) -> None:
     feed(service, registered("HH-1", 3))
     feed(
         service,
-        example(HouseholdDecileChanged, household_id="HH-1", previous_decile=3, new_decile=6),
+        example(
+            HouseholdDecileChanged,
+            household_id="HH-1",
+            previous_decile=3,
+            new_decile=6,
+            subject_version=2,
+        ),
     )
     decision = blts(service, "HH-1")
     assert (decision.status, decision.previous_status) == ("INELIGIBLE", "ELIGIBLE")
     assert [(r.code, r.detail) for r in decision.reason_codes] == [("DECILE_ABOVE_MAX", "6>4")]
     feed(
         service,
-        example(HouseholdDecileChanged, household_id="HH-1", previous_decile=6, new_decile=2),
+        example(
+            HouseholdDecileChanged,
+            household_id="HH-1",
+            previous_decile=6,
+            new_decile=2,
+            subject_version=3,
+        ),
     )
     decision = blts(service, "HH-1")
     assert (decision.status, decision.previous_status) == ("ELIGIBLE", "INELIGIBLE")
@@ -125,8 +137,27 @@ def test_the_same_event_twice_or_an_irrelevant_change_publishes_nothing(
     event = registered("HH-1", 3)
     feed(service, event)
     before = len(published(service))
-    feed(service, event, example(HouseholdUpdated, household_id="HH-1"))  # member count 4 -> 5
+    # member count 4 -> 5: new facts, the same decisions
+    feed(service, event, example(HouseholdUpdated, household_id="HH-1", subject_version=2))
     assert len(published(service)) == before
+
+
+def test_replaying_a_household_from_its_first_event_publishes_nothing(service: Eligibility) -> None:
+    history = [
+        registered("HH-1", 3),
+        example(
+            HouseholdDecileChanged,
+            household_id="HH-1",
+            previous_decile=3,
+            new_decile=6,
+            subject_version=2,
+        ),
+    ]
+    feed(service, *history)
+    before = service.app.recorder.max_notification_id()
+    feed(service, *history)
+    assert service.app.recorder.max_notification_id() == before
+    assert blts(service, "HH-1").status == "INELIGIBLE"
 
 
 def test_an_upheld_refusal_makes_every_program_ineligible(service: Eligibility) -> None:
@@ -145,6 +176,7 @@ def test_an_upheld_refusal_makes_every_program_ineligible(service: Eligibility) 
             CaseResolved,
             case_id="C-1",
             household_id="HH-1",
+            subject_version=2,
             kind=CaseKind.REFUSAL,
             outcome=CaseOutcome.UPHELD,
             effect=CaseEffect.OPT_OUT,
@@ -205,6 +237,7 @@ def test_deactivation_re_decides(service: Eligibility) -> None:
             HouseholdDeactivated,
             household_id="HH-1",
             reason=DeactivationReason.DECEASED,
+            subject_version=2,
             merged_into=None,
         ),
     )

@@ -45,14 +45,19 @@ class EligibilityHandler:
             return
         assessment = uow.get(assessment_uuid(household_id), Assessment)
         if isinstance(event, RegistryEvent):
+            version = event.subject_version
+            if assessment is not None and assessment.knows_registry_version(version):
+                return
             facts = fold_registry_event(assessment.register if assessment else None, event)
             if facts is None:
                 return
             if assessment is None:
                 assessment = Assessment(
-                    household_id=household_id, facts=facts.model_dump(mode="json")
+                    household_id=household_id,
+                    facts=facts.model_dump(mode="json"),
+                    registry_version=version,
                 )
-            elif not assessment.record_facts(facts):
+            elif not assessment.record_facts(facts, version):
                 return
             reassess(assessment, self.rulesets)
         elif isinstance(event, CaseEvent):
@@ -77,6 +82,7 @@ def case_note(known: CaseNote | None, event: CaseEvent) -> CaseNote:
         if known
         else {
             "case_id": event.case_id,
+            "version": 0,
             "kind": None,
             "state": "OPEN",
             "stage": None,
@@ -87,6 +93,7 @@ def case_note(known: CaseNote | None, event: CaseEvent) -> CaseNote:
             "resolved_at": None,
         }
     )
+    note["version"] = event.subject_version
     if isinstance(event, CaseSubmitted):
         note |= {"kind": event.kind.value, "programs": [p.value for p in event.programs]}
     elif isinstance(event, CaseReviewed):
@@ -107,6 +114,7 @@ def payout_note(event: PayoutEvent) -> dict[str, Any]:
     """What the citizen needs to know of a payout after ``event``."""
     note: dict[str, Any] = {
         "payout_id": event.payout_id,
+        "version": event.subject_version,
         "updated_at": event.occurred_at.isoformat(),
     }
     if isinstance(event, PayoutScheduled):

@@ -7,6 +7,10 @@ period, the last decision. A decision is recorded when it is the first for its p
 period, or when its status or its reasons differ from the last one: an unchanged decision
 records nothing, so re-reading any topic from offset 0 changes nothing.
 
+Each input is taken once: the source's own version of the household, case or payout
+(the envelope's ``subject_version``) is kept, and an older or equal one is ignored, so a
+topic consumed again from offset 0 changes nothing.
+
 The effects of upheld cases (a refusal, an exclusion) are applied to the register facts
 here, so that every decision sees them; the register itself is never changed.
 """
@@ -35,8 +39,9 @@ def assessment_uuid(household_id: str) -> uuid.UUID:
 
 
 CaseNote = dict[str, Any]
-"""A case as eligibility keeps it: ``case_id, kind, state (OPEN|RESOLVED), outcome,
-effect, programs (list of names; empty means all), submitted_at, resolved_at``."""
+"""A case as eligibility keeps it: ``case_id, version`` (the case's version on its
+topic), ``kind, state (OPEN|RESOLVED), stage, outcome, effect, programs`` (names; empty
+means all), ``submitted_at, resolved_at``."""
 
 
 class Assessment(Aggregate):
@@ -45,10 +50,12 @@ class Assessment(Aggregate):
     class Opened(Aggregate.Created):
         household_id: str
         facts: dict[str, Any] | None
+        registry_version: int
 
     class FactsRecorded(Aggregate.Event):
         household_id: str
         facts: dict[str, Any]
+        registry_version: int
 
     class CaseNoted(Aggregate.Event):
         household_id: str
@@ -77,8 +84,12 @@ class Assessment(Aggregate):
         return assessment_uuid(household_id)
 
     @event(Opened)
-    def __init__(self, household_id: str, facts: dict[str, Any] | None) -> None:
+    def __init__(
+        self, household_id: str, facts: dict[str, Any] | None, registry_version: int = 0
+    ) -> None:
         self.household_id = household_id
+        self.registry_version = registry_version
+        """The registry's version of the household that the facts reflect."""
         self.register: HouseholdFacts | None = (
             None if facts is None else HouseholdFacts.model_validate(facts)
         )
@@ -143,20 +154,33 @@ class Assessment(Aggregate):
 
     # --- commands -----------------------------------------------------------------------
 
-    def record_facts(self, facts: HouseholdFacts) -> bool:
-        """Take the register's latest facts; False when nothing changed."""
-        if facts == self.register:
+    def knows_registry_version(self, version: int) -> bool:
+        """Whether the facts already reflect the registry's ``version`` of the household."""
+        return version <= self.registry_version
+
+    def record_facts(self, facts: HouseholdFacts, registry_version: int) -> bool:
+        """Take the register's facts as of its ``registry_version``; False when they are
+        already known (an older or the same version, or the same facts)."""
+        if self.knows_registry_version(registry_version) or facts == self.register:
             return False
-        self._facts_recorded(household_id=self.household_id, facts=facts.model_dump(mode="json"))
+        self._facts_recorded(
+            household_id=self.household_id,
+            facts=facts.model_dump(mode="json"),
+            registry_version=registry_version,
+        )
         return True
 
     @event(FactsRecorded)
-    def _facts_recorded(self, household_id: str, facts: dict[str, Any]) -> None:
+    def _facts_recorded(
+        self, household_id: str, facts: dict[str, Any], registry_version: int
+    ) -> None:
         self.register = HouseholdFacts.model_validate(facts)
+        self.registry_version = registry_version
 
     def note_case(self, case: CaseNote) -> bool:
-        """Record what a case event says; False when it says nothing new."""
-        if self.cases.get(case["case_id"]) == case:
+        """Record a case as of its ``version``; False when that version is already known."""
+        known = self.cases.get(case["case_id"])
+        if known is not None and known["version"] >= case["version"]:
             return False
         self._case_noted(household_id=self.household_id, case=case)
         return True
@@ -208,9 +232,9 @@ class Assessment(Aggregate):
         self.decisions[(program, period)] = {"status": status, "reasons": reason_codes}
 
     def note_payout(self, payout: dict[str, Any]) -> bool:
-        """Record a payout's latest state; False when it is already known."""
+        """Record a payout's state as of its ``version``; False when that is known."""
         known = self.payouts.get(payout["payout_id"])
-        if known is not None and {**known, **payout} == known:
+        if known is not None and known["version"] >= payout["version"]:
             return False
         self._payout_noted(household_id=self.household_id, payout=payout)
         return True

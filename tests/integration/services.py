@@ -1,0 +1,135 @@
+"""The real services as processes, started from their commands with environment only.
+
+``ServiceStack`` gives each test its own topics (a unique ``BANSOS_TOPIC_PREFIX``), its
+own PostgreSQL database per service and its own development signing key, and starts
+``python -m bansos_<name> all`` the way a container would run it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+from eventsourcing.cryptography import AESCipher
+
+from bansos_contracts import topics
+from bansos_libs.auth import AuthSettings, issuer_from_settings
+from tests.fixtures.stack import create_topics
+from tests.integration.processes import ServiceProcess
+
+PUBLIC_TOPICS = (topics.REGISTRY, topics.OBJECTIONS, topics.ELIGIBILITY, topics.PAYOUT)
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+class ServiceStack:
+    """Services of one test, sharing a broker, with their own topics and databases."""
+
+    def __init__(
+        self,
+        kafka: str,
+        new_database: Callable[[], str],
+        folder: Path,
+        partitions: int = 3,
+    ) -> None:
+        self.kafka = kafka
+        self.folder = folder
+        self.prefix = f"t{uuid.uuid4().hex[:8]}."
+        with ThreadPoolExecutor(1) as pool:
+            names = [self.topic(t) for t in PUBLIC_TOPICS]
+            pool.submit(asyncio.run, create_topics(kafka, names, partitions)).result()
+        self.new_database = new_database
+        self.key_file = folder / "dev-ed25519.pem"
+        self.cipher_key = AESCipher.create_key(32)
+        self.databases: dict[str, str] = {}
+        self.ports: dict[str, int] = {}
+        self.processes: dict[str, ServiceProcess] = {}
+
+    def topic(self, name: str) -> str:
+        """This stack's name of a public topic."""
+        return self.prefix + name
+
+    def database(self, service: str) -> str:
+        """The service's database URL (created on first use)."""
+        if service not in self.databases:
+            self.databases[service] = self.new_database()
+        return self.databases[service]
+
+    def env(self, service: str) -> dict[str, str]:
+        """The environment a service process gets: nothing else configures it."""
+        if service not in self.ports:
+            self.ports[service] = free_port()
+        env = {
+            "KAFKA_BOOTSTRAP_SERVERS": self.kafka,
+            "BANSOS_TOPIC_PREFIX": self.prefix,
+            "BANSOS_DATABASE_URL": self.database(service),
+            "BANSOS_HTTP_PORT": str(self.ports[service]),
+            "BANSOS_OTEL_EXPORTER": "none",
+            "BANSOS_AUTH_DEV_KEY_FILE": str(self.key_file),
+            "BANSOS_CIPHER_KEY": self.cipher_key,
+        }
+        if "registry" in self.ports:
+            env["BANSOS_REGISTRY_URL"] = self.url("registry")
+        return env
+
+    def url(self, service: str) -> str:
+        """The service's HTTP base URL."""
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+    def start(self, service: str, timeout: float = 60) -> ServiceProcess:
+        """Start ``python -m bansos_<service> all`` and wait until it is ready."""
+        process = self.processes.get(service)
+        if process is None:
+            process = ServiceProcess(
+                f"bansos_{service}", ["all"], self.env(service), self.folder / f"{service}.log"
+            )
+            self.processes[service] = process
+        process.start()
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if httpx.get(f"{self.url(service)}/health/ready", timeout=2).status_code == 200:
+                    return process
+            except httpx.HTTPError:
+                pass
+            if not process.alive or time.monotonic() > deadline:
+                raise AssertionError(f"{service} did not start:\n{process.output()[-3000:]}")
+            time.sleep(0.2)
+
+    def stop(self) -> None:
+        """Stop every service gracefully."""
+        for process in self.processes.values():
+            process.stop()
+
+    def token(self, role: str, region: str, subject: str | None = None) -> str:
+        """A development token the stack's services accept."""
+        issuer = issuer_from_settings(AuthSettings(dev_key_file=self.key_file))
+        return issuer.mint(role=role, region=region, subject=subject)
+
+    def query(self, service: str, statement: str, params: tuple[Any, ...] = ()) -> list[Any]:
+        """Rows of a query on a service's own database (its read models)."""
+        with psycopg.connect(self.database(service)) as conn:
+            return list(conn.execute(statement, params).fetchall())
+
+    def wait_for(self, condition: Callable[[], bool], seconds: float, what: str) -> None:
+        """Poll until ``condition()`` holds; fail naming ``what`` after ``seconds``."""
+        deadline = time.monotonic() + seconds
+        while not condition():
+            if time.monotonic() > deadline:
+                logs = {n: p.output()[-1500:] for n, p in self.processes.items()}
+                raise AssertionError(f"{what}: not within {seconds}s; logs: {logs}")
+            time.sleep(0.1)
