@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
@@ -176,6 +180,20 @@ def test_decisions_follow_the_rules_and_the_register(stack: ServiceStack) -> Non
     assert [(r.code, r.detail) for r in changes[1].reason_codes] == [("DECILE_ABOVE_MAX", "6>4")]
     assert changes[1].inputs.decile == 6
 
+    # bansosctl status, the staff way (by NIK alone) and the citizen's way, agree.
+    staff = _bansosctl_status(stack, "--nik", row["head_nik"])
+    citizen = _bansosctl_status(
+        stack,
+        "--nik",
+        row["head_nik"],
+        "--name",
+        row["head_name"],
+        "--village",
+        row["village_code"],
+    )
+    assert staff["programs"] == citizen["programs"]
+    assert {p["program"]: p["status"] for p in staff["programs"]}["BLTS_KESRA"] == "ELIGIBLE"
+
     # The citizen check answers nothing to a wrong name or village, and the same nothing.
     wrong_name = _status(stack, row, name="SOMEBODY ELSE")
     other = dict(
@@ -219,3 +237,24 @@ def _consumer_positions(stack: ServiceStack) -> dict[str, int]:
         (stack.prefix + "%",),
     )
     return {name: int(position) for name, position in rows}
+
+
+def _bansosctl_status(stack: ServiceStack, *args: str) -> dict[str, Any]:
+    env = {
+        **os.environ,
+        "BANSOS_REGISTRY_URL": stack.url("registry"),
+        "BANSOS_ELIGIBILITY_URL": stack.url("eligibility"),
+        "BANSOS_AUTH_DEV_KEY_FILE": str(stack.key_file),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "bansosctl", "status", *args, "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert args[1] not in done.stdout + done.stderr  # the NIK is never printed
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result

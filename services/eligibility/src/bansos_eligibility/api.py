@@ -14,6 +14,8 @@ import json
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -147,6 +149,12 @@ def create_api(
         description="Decisions with their proof, beneficiary lists and the citizen's status.",
         version="1.0.0",
     )
+
+    @http.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
+        # FastAPI's default answer echoes the "input": for POST /status that is the NIK.
+        errors = [{k: v for k, v in e.items() if k != "input"} for e in error.errors()]
+        return JSONResponse(status_code=422, content={"detail": jsonable_encoder(errors)})
 
     @http.exception_handler(ListError)
     async def list_error(request: Request, error: ListError) -> JSONResponse:
