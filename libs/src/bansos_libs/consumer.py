@@ -36,7 +36,8 @@ from bansos_libs.kafka import idempotent_producer, tracked_consumer_client
 from bansos_libs.logs import get_logger, mask_personal_numbers
 
 Handler = Callable[[Event, UnitOfWork], None]
-"""Handles one contract event by collecting new events into the unit of work."""
+"""Handles one contract event by collecting new events into the unit of work. A handler
+object may also have ``prefetch(events, uow)``, called once per batch before the events."""
 
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     OperationalError,
@@ -209,6 +210,10 @@ class TrackedConsumer:
         self, todo: list[tuple[ConsumerRecord[bytes, bytes], Event]], tracking: Tracking
     ) -> None:
         uow = self.app.unit_of_work(tracking)
+        # A handler may load what the whole batch needs at once (see UnitOfWork.preload).
+        prefetch = getattr(self.handler, "prefetch", None)
+        if prefetch is not None:
+            prefetch([event for _, event in todo], uow)
         for record, event in todo:
             parent = telemetry.context_from_headers(record.headers)
             with (

@@ -14,14 +14,15 @@ atomically, optionally with a tracking record.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar, TypeVar, cast
 from uuid import UUID
 
-from eventsourcing.application import Application, ProcessingEvent
+from eventsourcing.application import Application, ProcessingEvent, project_aggregate
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import ProcessRecorder, Tracking
 
+from bansos_libs.batchload import select_many
 from bansos_libs.context import ActorDict, current_meta, stamp, system_actor
 from bansos_libs.settings import ServiceSettings
 
@@ -89,11 +90,30 @@ class UnitOfWork:
         self.tracking = tracking
         self.events: list[Any] = []
         self.aggregates: dict[UUID, Any] = {}
+        self.missing: set[UUID] = set()
+        """Ids known (by ``preload``) to have no events yet."""
+
+    def preload(self, aggregate_ids: Iterable[UUID]) -> None:
+        """Load many aggregates with one query, so that ``get`` needs none for them."""
+        wanted = [i for i in dict.fromkeys(aggregate_ids) if i not in self.aggregates]
+        wanted = [i for i in wanted if i not in self.missing]
+        if not wanted:
+            return
+        stored = select_many(self.app.recorder, wanted)
+        for aggregate_id in wanted:
+            events = stored.get(aggregate_id)
+            if not events:
+                self.missing.add(aggregate_id)
+                continue
+            domain_events = [self.app.mapper.to_domain_event(e) for e in events]
+            self.aggregates[aggregate_id] = project_aggregate(None, domain_events)
 
     def get(self, aggregate_id: UUID, cls: type[A]) -> A | None:
         """An aggregate as this unit of work sees it, or None if it does not exist."""
         if aggregate_id in self.aggregates:
             return cast(A, self.aggregates[aggregate_id])
+        if aggregate_id in self.missing:
+            return None
         from eventsourcing.application import AggregateNotFoundError
 
         try:
@@ -110,6 +130,7 @@ class UnitOfWork:
         meta = current_meta(self.app.actor)
         for aggregate in aggregates:
             self.aggregates[aggregate.id] = aggregate
+            self.missing.discard(aggregate.id)
             for event in aggregate.collect_events():
                 stamp(event, meta)
                 self.events.append(event)

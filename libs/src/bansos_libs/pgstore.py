@@ -10,6 +10,7 @@ insert in the same transaction. It is chosen by ``PROCESS_RECORDER_TOPIC``.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,6 +21,8 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
 TOPIC = "bansos_libs.pgstore:FastPostgresProcessRecorder"
+CHUNK = 1000
+"""Events per INSERT statement."""
 
 
 class FastPostgresProcessRecorder(PostgresProcessRecorder):
@@ -37,6 +40,7 @@ class FastPostgresProcessRecorder(PostgresProcessRecorder):
             events_table_name=events_table_name,
             tracking_table_name=tracking_table_name,
         )
+        self._chunk_cursors = threading.local()
         self.insert_events_statement = SQL(
             "INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state) "
             "SELECT * FROM unnest(%s::{id_type}[], %s::integer[], %s::text[], %s::bytea[]) "
@@ -52,14 +56,35 @@ class FastPostgresProcessRecorder(PostgresProcessRecorder):
     ) -> None:
         self._lock_table(curs)
         self._notify_channel(curs)
-        curs.execute(
-            self.insert_events_statement,
-            (
-                [e.originator_id for e in stored_events],
-                [e.originator_version for e in stored_events],
-                [e.topic for e in stored_events],
-                [e.state for e in stored_events],
-            ),
-            # Binary parameters: a bytea array in text form is escaped byte by byte.
-            binary=True,
-        )
+        # In chunks, each on a cursor of its own whose RETURNING rows are read at the end:
+        # one statement of many megabytes was seen to stall psycopg's pipeline mode for
+        # good (the server waiting for the rest of the message, the client for the server).
+        cursors: list[Cursor[DictRow]] = []
+        for start in range(0, len(stored_events), CHUNK):
+            chunk = stored_events[start : start + CHUNK]
+            chunk_cursor = curs if start + CHUNK >= len(stored_events) else curs.connection.cursor()
+            chunk_cursor.execute(
+                self.insert_events_statement,
+                (
+                    [e.originator_id for e in chunk],
+                    [e.originator_version for e in chunk],
+                    [e.topic for e in chunk],
+                    [e.state for e in chunk],
+                ),
+                # Binary parameters: a bytea array in text form is escaped byte by byte.
+                binary=True,
+            )
+            if chunk_cursor is not curs:
+                cursors.append(chunk_cursor)
+        self._chunk_cursors.cursors = cursors
+
+    def _fetch_ids_after_insert_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        ids: list[int] = []
+        for chunk_cursor in getattr(self._chunk_cursors, "cursors", ()):
+            ids.extend(row["notification_id"] for row in chunk_cursor.fetchall())
+            chunk_cursor.close()
+        self._chunk_cursors.cursors = []
+        last = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs) or []
+        return [*ids, *last]

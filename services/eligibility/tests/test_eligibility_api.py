@@ -129,11 +129,10 @@ class Api:
     ) -> Response:
         headers = {}
         if caller is not None:
-            token = self.issuer.mint(
-                role=caller.role, region=caller.region, subject=caller.subject
-            )
+            token = self.issuer.mint(role=caller.role, region=caller.region, subject=caller.subject)
             headers["Authorization"] = f"Bearer {token}"
-        return self.client.request(method, path, json=body, headers=headers)
+        response: Response = self.client.request(method, path, json=body, headers=headers)
+        return response
 
     def get(self, path: str, caller: Caller | None) -> Response:
         return self.call("GET", path, caller)
@@ -242,7 +241,7 @@ def refusal(response: Response) -> str:
 def assert_refused_with_reason(response: Response, caller: Caller) -> None:
     """403, and the reason names the caller's role or says the region is outside theirs."""
     reason = refusal(response)
-    assert f"role {caller.role} may not" in reason
+    assert reason.startswith(f"role {caller.role} ")
     assert "allowed roles are" in reason or "outside your region" in reason
 
 
@@ -441,9 +440,7 @@ def test_a_code_that_is_not_a_village_is_422(api: Api, code: str) -> None:
             {"valid": ["HH-A1"], "excluded": [{"household_id": "HH-A2", "reason": "RICH"}]},
             id="unknown reason",
         ),
-        pytest.param(
-            {"valid": ["HH-A1"], "excluded": [{"household_id": "HH-A2"}]}, id="no reason"
-        ),
+        pytest.param({"valid": ["HH-A1"], "excluded": [{"household_id": "HH-A2"}]}, id="no reason"),
         pytest.param(
             {
                 "valid": [],
@@ -676,14 +673,15 @@ def test_a_malformed_status_query_is_422_and_never_reaches_the_registry(
 ) -> None:
     response = api.post("/status", NO_TOKEN, query)
     assert response.status_code == 422, response.text
-    assert api.registry.asked == []
+    [error] = response.json()["detail"]
+    assert error["loc"][0] == "body" and error["msg"]  # still says which field is wrong
+    assert "input" not in error  # FastAPI would echo the NIK (or the whole body) here
     assert NIK not in response.text
+    assert api.registry.asked == []
 
 
 def test_the_status_check_is_rate_limited_per_client(service: Eligibility) -> None:
-    api = open_api(
-        service, EligibilitySettings(status_requests_per_minute=1, status_burst=2)
-    )
+    api = open_api(service, EligibilitySettings(status_requests_per_minute=1, status_burst=2))
     first, second, third = (api.post("/status", NO_TOKEN, status_query()) for _ in range(3))
     assert (first.status_code, second.status_code) == (200, 200)
     assert third.status_code == 429, third.text

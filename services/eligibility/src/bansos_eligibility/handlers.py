@@ -39,6 +39,11 @@ class EligibilityHandler:
     def __init__(self, rulesets: Sequence[Ruleset]) -> None:
         self.rulesets = tuple(rulesets)
 
+    def prefetch(self, events: Sequence[Event], uow: UnitOfWork) -> None:
+        """Load the assessments of a whole batch with one query."""
+        ids = (getattr(event, "household_id", None) for event in events)
+        uow.preload(assessment_uuid(household_id) for household_id in ids if household_id)
+
     def __call__(self, event: Event, uow: UnitOfWork) -> None:
         household_id: str | None = getattr(event, "household_id", None)
         if household_id is None:  # a snapshot summary, or a case without a household
