@@ -14,8 +14,6 @@ import json
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
-from fastapi.encoders import jsonable_encoder
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -34,6 +32,7 @@ from bansos_libs.auth import Principal, RegionCode, RegionLevel, Role
 from bansos_libs.auth.fastapi import authenticate, require
 from bansos_libs.auth.service import ServiceTokens
 from bansos_libs.context import ActorDict
+from bansos_libs.http import validation_errors_without_input
 from bansos_libs.ratelimit import RateLimiter
 from bansos_libs.settings import ServiceSettings
 from bansos_libs.views import ViewDatabase, ViewUpdater
@@ -150,11 +149,7 @@ def create_api(
         version="1.0.0",
     )
 
-    @http.exception_handler(RequestValidationError)
-    async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
-        # FastAPI's default answer echoes the "input": for POST /status that is the NIK.
-        errors = [{k: v for k, v in e.items() if k != "input"} for e in error.errors()]
-        return JSONResponse(status_code=422, content={"detail": jsonable_encoder(errors)})
+    validation_errors_without_input(http)
 
     @http.exception_handler(ListError)
     async def list_error(request: Request, error: ListError) -> JSONResponse:

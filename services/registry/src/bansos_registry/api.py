@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from bansos_libs.auth import Principal, Role
 from bansos_libs.auth.fastapi import authenticate, require
 from bansos_libs.context import command_context
+from bansos_libs.http import validation_errors_without_input
 from bansos_libs.settings import ServiceSettings
 from bansos_libs.views import ViewDatabase, ViewUpdater
 from bansos_registry.application import NikHasher, RegistryApplication, registry_settings
@@ -149,6 +150,7 @@ def create_api(app: RegistryApplication, settings: ServiceSettings) -> FastAPI:
         description="DTSEN households and their deciles, scoped to the caller's region.",
         version="1.0.0",
     )
+    validation_errors_without_input(http)
 
     def load(household_id: str, principal: Principal) -> HouseholdOut:
         with database.transaction() as sql:
