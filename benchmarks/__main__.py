@@ -1,6 +1,9 @@
 """`make bench`: every benchmark on the real stack, one run, medians and ratios.
 
-Environment: BENCH_EVENTS (default 30000), BENCH_RUNS (default 3).
+Environment: BENCH_EVENTS (default 30000), BENCH_RUNS (default 3), BENCH_IMPORT_SIZES
+(default 100000,300000), BENCH_ELIGIBILITY_HOUSEHOLDS (default 100000),
+BENCH_LATENCY_SAMPLES (default 100), BENCH_ONLY (e.g. ``eligibility``; default all of
+pipeline, import, eligibility).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bansos_libs.telemetry import configure_tracing
-from benchmarks import pipeline, registry_import
+from benchmarks import eligibility, pipeline, registry_import
 from benchmarks.stack import ROOT, start_stack, stop_stack
 
 
@@ -29,43 +32,64 @@ def main() -> None:
     # for most traces.
     ratio = float(os.environ.get("BENCH_TRACE_SAMPLE_RATIO", "1.0"))
     configure_tracing("bench", exporter="none", sample_ratio=ratio)
+    only = set(os.environ.get("BENCH_ONLY", "pipeline,import,eligibility").split(","))
     console = Console()
-    console.print(
-        f"pipeline: {runs} runs of {events} events each (PostgreSQL stores, "
-        f"trace sample ratio {ratio}) …"
-    )
-    result = pipeline.run(events, runs, logs)
-    sizes = tuple(int(n) for n in os.environ.get("BENCH_IMPORT_SIZES", "100000,300000").split(","))
-    console.print(f"registry import: {', '.join(f'{n:,}' for n in sizes)} households …")
-    imports = registry_import.run(sizes, logs)
-
     table = Table(title=f"bansos benchmarks — {platform.node()}, {os.cpu_count()} cores")
     table.add_column("measure")
     table.add_column("median", justify="right")
-    table.add_row(
-        "raw Kafka produce+consume (ceiling)", f"{result['raw_kafka_events_per_s']:,.0f} events/s"
-    )
-    table.add_row(
-        "relay → Kafka → tracked consumer → PostgreSQL",
-        f"{result['pipeline_events_per_s']:,.0f} events/s",
-    )
-    table.add_row("pipeline / ceiling", f"{result['pipeline_to_raw_ratio']:.2f}")
-    for size in sizes:
+    record: dict[str, object] = {"at": datetime.now(UTC).isoformat(), "cores": os.cpu_count()}
+    if "pipeline" in only:
+        console.print(
+            f"pipeline: {runs} runs of {events} events each (PostgreSQL stores, "
+            f"trace sample ratio {ratio}) …"
+        )
+        result = pipeline.run(events, runs, logs)
+        record["pipeline"] = result
         table.add_row(
-            f"registry import into PostgreSQL, {size:,} households",
-            f"{imports[f'import_{size}_households_per_s']:,.0f} households/s",
+            "raw Kafka produce+consume (ceiling)",
+            f"{result['raw_kafka_events_per_s']:,.0f} events/s",
         )
         table.add_row(
-            f"  peak memory (RSS), {size:,} households",
-            f"{imports[f'import_{size}_peak_rss_mb']:,.0f} MB",
+            "relay → Kafka → tracked consumer → PostgreSQL",
+            f"{result['pipeline_events_per_s']:,.0f} events/s",
         )
+        table.add_row("pipeline / ceiling", f"{result['pipeline_to_raw_ratio']:.2f}")
+    if "import" in only:
+        sizes = tuple(
+            int(n) for n in os.environ.get("BENCH_IMPORT_SIZES", "100000,300000").split(",")
+        )
+        console.print(f"registry import: {', '.join(f'{n:,}' for n in sizes)} households …")
+        imports = registry_import.run(sizes, logs)
+        record["registry_import"] = imports
+        for size in sizes:
+            table.add_row(
+                f"registry import into PostgreSQL, {size:,} households",
+                f"{imports[f'import_{size}_households_per_s']:,.0f} households/s",
+            )
+            table.add_row(
+                f"  peak memory (RSS), {size:,} households",
+                f"{imports[f'import_{size}_peak_rss_mb']:,.0f} MB",
+            )
+    if "eligibility" in only:
+        households = int(os.environ.get("BENCH_ELIGIBILITY_HOUSEHOLDS", "100000"))
+        samples = int(os.environ.get("BENCH_LATENCY_SAMPLES", "100"))
+        console.print(f"eligibility: {households:,} households, {samples} decile changes …")
+        decided = eligibility.run(households, samples, logs)
+        record["eligibility"] = decided
+        table.add_row(
+            f"eligibility decisions stored, {households:,} households x 4 programs",
+            f"{decided['decisions_stored_per_s']:,.0f} decisions/s",
+        )
+        table.add_row(
+            "  … and published on bansos.eligibility.v1",
+            f"{decided['decisions_published_per_s']:,.0f} decisions/s",
+        )
+        table.add_row(
+            "decile change published → citizen status shows it, p50",
+            f"{decided['status_latency_p50_s'] * 1000:,.0f} ms",
+        )
+        table.add_row("  p99", f"{decided['status_latency_p99_s'] * 1000:,.0f} ms")
     console.print(table)
-    record = {
-        "at": datetime.now(UTC).isoformat(),
-        "cores": os.cpu_count(),
-        "pipeline": result,
-        "registry_import": imports,
-    }
     (logs / "results.json").write_text(json.dumps(record, indent=2))
     console.print(f"written to {logs / 'results.json'}")
     stop_stack(started)
