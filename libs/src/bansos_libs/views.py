@@ -43,7 +43,13 @@ class Sql:
         return statement.replace("%s", "?") if self.dialect == "sqlite" else statement
 
     def execute(self, statement: str, params: Sequence[Any] = ()) -> Sql:
-        """Run one statement."""
+        """Run one statement; its rows are read from the returned ``Sql``."""
+        if self.dialect == "postgres":
+            # A cursor per statement: in pipeline mode a shared cursor was seen to hand a
+            # later fetch the result of an earlier statement of a long batch.
+            cursor = self._cursor.connection.cursor()
+            cursor.execute(statement, tuple(params))
+            return Sql(cursor, self.dialect)
         self._cursor.execute(self._sql(statement), tuple(params))
         return self
 

@@ -27,7 +27,7 @@ from bansos_eligibility.registry_client import (
     RegistryUnavailableError,
 )
 from bansos_eligibility.status import StatusAnswer, read_status
-from bansos_eligibility.views import DECISIONS, EligibilityView
+from bansos_eligibility.views import DECISIONS, LISTS, EligibilityView
 from bansos_libs.auth import Principal, RegionCode, RegionLevel, Role
 from bansos_libs.auth.fastapi import authenticate, require
 from bansos_libs.auth.service import ServiceTokens
@@ -186,6 +186,33 @@ def create_api(
             }
             for r in rulesets
         ]
+
+    @http.get("/summary")
+    def summary(principal: Caller, region: str | None = None) -> list[dict[str, Any]]:
+        """Households per program period and status, and lists per stage, in a region
+        (default: the caller's own)."""
+        scope = str(RegionCode.parse(region)) if region else str(principal.region)
+        require(principal, STAFF, region=scope, action="read a summary")
+        prefix = "" if scope == str(RegionCode.national()) else scope
+        with database.transaction() as sql:
+            decided = sql.execute(
+                f"SELECT program, period, status, count(*) FROM {DECISIONS} "
+                "WHERE village LIKE %s GROUP BY program, period, status",
+                (prefix + "%",),
+            ).fetchall()
+            staged = sql.execute(
+                f"SELECT program, period, stage, count(*) FROM {LISTS} "
+                "WHERE village LIKE %s GROUP BY program, period, stage",
+                (prefix + "%",),
+            ).fetchall()
+        rows: dict[tuple[str, str], dict[str, Any]] = {}
+        for program, period, status, count in decided:
+            row = rows.setdefault((program, period), {"program": program, "period": period})
+            row[status.lower()] = int(count)
+        for program, period, stage, count in staged:
+            row = rows.setdefault((program, period), {"program": program, "period": period})
+            row[f"lists_{stage.lower()}"] = int(count)
+        return [rows[key] for key in sorted(rows)]
 
     @http.get("/households/{household_id}/eligibility", response_model=list[DecisionOut])
     def eligibility(household_id: str, principal: Caller) -> list[DecisionOut]:
