@@ -120,3 +120,20 @@ ROLE_SCOPE_LEVELS: Final[dict[Role, frozenset[RegionLevel]]] = {
     Role.SYSTEM: frozenset({RegionLevel.NATIONAL}),
 }
 """The region levels each role may be scoped at (see ``DOMAIN.md``)."""
+
+
+STAFF_ROLES: Final[frozenset[Role]] = frozenset(
+    {
+        Role.VILLAGE_OPERATOR,
+        Role.PKH_FACILITATOR,
+        Role.TKSK,
+        Role.DISTRICT_OFFICER,
+        Role.REGENCY_OFFICER,
+        Role.PROVINCE_OFFICER,
+        Role.MINISTRY_OFFICER,
+        Role.AUDITOR,
+        Role.SYSTEM,
+    }
+)
+"""Everyone who may read household data within their region: staff, auditors, services
+(not citizens, not payout channels)."""

@@ -30,6 +30,7 @@ from bansos_eligibility.status import StatusAnswer, read_status
 from bansos_eligibility.views import DECISIONS, LISTS, EligibilityView
 from bansos_libs.auth import Principal, RegionCode, RegionLevel, Role
 from bansos_libs.auth.fastapi import authenticate, require
+from bansos_libs.auth.roles import STAFF_ROLES
 from bansos_libs.auth.service import ServiceTokens
 from bansos_libs.context import ActorDict
 from bansos_libs.http import validation_errors_without_input
@@ -37,19 +38,7 @@ from bansos_libs.ratelimit import RateLimiter
 from bansos_libs.settings import ServiceSettings
 from bansos_libs.views import ViewDatabase, ViewUpdater
 
-STAFF = frozenset(
-    {
-        Role.VILLAGE_OPERATOR,
-        Role.PKH_FACILITATOR,
-        Role.TKSK,
-        Role.DISTRICT_OFFICER,
-        Role.REGENCY_OFFICER,
-        Role.PROVINCE_OFFICER,
-        Role.MINISTRY_OFFICER,
-        Role.AUDITOR,
-        Role.SYSTEM,
-    }
-)
+STAFF = STAFF_ROLES
 NO_MATCH = "no household matches this NIK, name and region"
 VILLAGE = r"^[0-9]{2}\.[0-9]{2}\.[0-9]{2}\.[0-9]{4}$"
 

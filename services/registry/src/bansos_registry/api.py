@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 
 from bansos_libs.auth import Principal, Role
 from bansos_libs.auth.fastapi import authenticate, require
+from bansos_libs.auth.roles import STAFF_ROLES
 from bansos_libs.context import command_context
 from bansos_libs.http import validation_errors_without_input
 from bansos_libs.settings import ServiceSettings
@@ -26,19 +27,7 @@ from bansos_registry.domain.household import Household, HouseholdError, househol
 from bansos_registry.identity import mask_name, names_match
 from bansos_registry.views import HISTORY, HOUSEHOLDS, HouseholdsView
 
-STAFF = frozenset(
-    {
-        Role.VILLAGE_OPERATOR,
-        Role.PKH_FACILITATOR,
-        Role.TKSK,
-        Role.DISTRICT_OFFICER,
-        Role.REGENCY_OFFICER,
-        Role.PROVINCE_OFFICER,
-        Role.MINISTRY_OFFICER,
-        Role.AUDITOR,
-        Role.SYSTEM,
-    }
-)
+STAFF = STAFF_ROLES
 COLUMNS = (
     "household_id, province, regency, district, village, decile, member_count, programs,"
     " bank, active, deactivation_reason, snapshot_id, version"
