@@ -587,6 +587,14 @@ def test_an_unknown_household_is_404(api: Api, what: str) -> None:
     assert "HH-NOPE" in response.json()["detail"]
 
 
+@pytest.mark.parametrize("what", ["status", "eligibility"])
+def test_a_citizen_learns_nothing_about_whether_a_household_exists(api: Api, what: str) -> None:
+    unknown = api.get(f"/households/HH-NOPE/{what}", CITIZEN)
+    known = api.get(f"/households/HH-A1/{what}", CITIZEN)
+    assert unknown.status_code == known.status_code == 403
+    assert unknown.json() == known.json()
+
+
 def test_the_list_read_shows_the_verdicts_and_who_gave_them(verified: Api) -> None:
     verified.approve()
     body = verified.get(list_path(), VILLAGE_OPERATOR).json()

@@ -205,7 +205,8 @@ def create_api(
 
     @http.get("/households/{household_id}/eligibility", response_model=list[DecisionOut])
     def eligibility(household_id: str, principal: Caller) -> list[DecisionOut]:
-        require(principal, STAFF, region=village_of(household_id), action="read decisions")
+        require(principal, STAFF, action="read decisions")  # before saying whether it exists
+        require(principal, region=village_of(household_id), action="read decisions")
         with database.transaction() as sql:
             rows = sql.execute(
                 f"SELECT program, period, status, previous_status, reasons, ruleset_id,"
@@ -231,7 +232,8 @@ def create_api(
 
     @http.get("/households/{household_id}/status", response_model=StatusAnswer)
     def staff_status(household_id: str, principal: Caller) -> StatusAnswer:
-        require(principal, STAFF, region=village_of(household_id), action="read a status")
+        require(principal, STAFF, action="read a status")  # before saying whether it exists
+        require(principal, region=village_of(household_id), action="read a status")
         with database.transaction() as sql:
             found = read_status(sql, household_id)
         assert found is not None  # village_of found a decision
