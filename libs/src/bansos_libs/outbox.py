@@ -245,3 +245,15 @@ async def last_published_positions(
         return positions
     finally:
         await consumer.stop()
+
+
+def public_events(app: ServiceApplication, mapper: EventMapper) -> list[Event]:
+    """Every contract event the relay would publish from ``app``'s store, in order
+    (without Kafka: for tests and checks of what a service has recorded)."""
+    events = []
+    for notification in app.recorder.select_notifications(start=1, limit=1_000_000_000):
+        domain_event = app.mapper.to_domain_event(notification)
+        event = mapper(domain_event, envelope_of(app.service, domain_event))
+        if event is not None:
+            events.append(event)
+    return events

@@ -19,19 +19,17 @@ from fastapi.testclient import TestClient
 from httpx import Response
 
 from bansos_contracts.eligibility import BeneficiaryListApproved
-from bansos_contracts.envelope import Event
 from bansos_contracts.examples import example
 from bansos_contracts.registry import HouseholdRegistered
 from bansos_contracts.values import Region, VulnerabilityFlags
 from bansos_eligibility.api import NO_MATCH, create_api
 from bansos_eligibility.application import EligibilitySettings
 from bansos_eligibility.bootstrap import Eligibility, bootstrap
-from bansos_eligibility.publishing import to_contract
 from bansos_eligibility.registry_client import Identified
 from bansos_libs.auth import TokenIssuer, TokenVerifier
 from bansos_libs.auth.fastapi import use_verifier
-from bansos_libs.outbox import envelope_of
 from bansos_libs.settings import ServiceSettings
+from tests.fixtures.eligibility import feed, published
 
 # --- the village, its households and the paths ------------------------------------------
 
@@ -164,16 +162,6 @@ class Api:
         ]
 
 
-def published(service: Eligibility) -> list[Event]:
-    out = []
-    for notification in service.app.recorder.select_notifications(start=1, limit=100_000):
-        domain_event = service.app.mapper.to_domain_event(notification)
-        event = to_contract(domain_event, envelope_of("eligibility", domain_event))
-        if event is not None:
-            out.append(event)
-    return out
-
-
 def registered(household_id: str, decile: int, village: str) -> HouseholdRegistered:
     return example(
         HouseholdRegistered,
@@ -184,14 +172,6 @@ def registered(household_id: str, decile: int, village: str) -> HouseholdRegiste
         flags=VulnerabilityFlags(has_elderly=True),
         per_capita_income=400_000,
     )
-
-
-def feed(service: Eligibility, *events: Event) -> None:
-    for event in events:
-        uow = service.app.unit_of_work()
-        service.handler(event, uow)
-        service.app.commit(uow)
-    service.view.catch_up()
 
 
 def open_api(service: Eligibility, options: EligibilitySettings | None = None) -> Api:

@@ -14,7 +14,6 @@ import pytest
 
 from bansos_contracts.eligibility import BeneficiaryListApproved, EligibilityDecided
 from bansos_contracts.enums import CaseEffect, CaseKind, CaseOutcome, DeactivationReason
-from bansos_contracts.envelope import Event
 from bansos_contracts.examples import example
 from bansos_contracts.objections import CaseResolved, CaseSubmitted
 from bansos_contracts.payout import PayoutScheduled
@@ -28,10 +27,9 @@ from bansos_contracts.values import Region, VulnerabilityFlags
 from bansos_eligibility.bootstrap import Eligibility, bootstrap
 from bansos_eligibility.domain.beneficiary_list import ListError
 from bansos_eligibility.lists import ListService
-from bansos_eligibility.publishing import to_contract
 from bansos_eligibility.status import read_status
-from bansos_libs.outbox import envelope_of
 from bansos_libs.settings import ServiceSettings
+from tests.fixtures.eligibility import feed, published
 
 VILLAGE = "35.17.01.2001"
 BLTS = ("BLTS_KESRA", "2025-10..2025-12")
@@ -42,24 +40,6 @@ def service(tmp_path: Path) -> Iterator[Eligibility]:
     eligibility = bootstrap(ServiceSettings(service="eligibility", data_dir=tmp_path))
     yield eligibility
     eligibility.close()
-
-
-def feed(service: Eligibility, *events: Event) -> None:
-    for event in events:
-        uow = service.app.unit_of_work()
-        service.handler(event, uow)
-        service.app.commit(uow)
-    service.view.catch_up()
-
-
-def published(service: Eligibility) -> list[Event]:
-    out = []
-    for notification in service.app.recorder.select_notifications(start=1, limit=100_000):
-        domain_event = service.app.mapper.to_domain_event(notification)
-        event = to_contract(domain_event, envelope_of("eligibility", domain_event))
-        if event is not None:
-            out.append(event)
-    return out
 
 
 def registered(household_id: str, decile: int, **overrides: Any) -> HouseholdRegistered:
