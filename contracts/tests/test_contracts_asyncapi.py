@@ -89,7 +89,7 @@ def test_operations(doc: dict[str, Any]) -> None:
     send = operations["send_bansos_payout_v1"]
     assert send["action"] == "send"
     assert send["channel"] == {"$ref": "#/channels/bansos_payout_v1"}
-    assert len(send["messages"]) == 5
+    assert len(send["messages"]) == 6
     assert "bindings" not in send
     receive = operations["receive_bansos_eligibility_v1"]
     assert receive["action"] == "receive"
@@ -101,7 +101,7 @@ def test_operations(doc: dict[str, Any]) -> None:
 
 def test_messages(doc: dict[str, Any]) -> None:
     messages = doc["components"]["messages"]
-    assert len(messages) == 8
+    assert len(messages) == 9
     scheduled = messages[PayoutScheduled.ce_type()]
     assert scheduled["name"] == "PayoutScheduled"
     assert scheduled["contentType"] == "application/json"

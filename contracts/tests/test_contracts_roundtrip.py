@@ -36,6 +36,7 @@ from bansos_contracts import (
     Event,
     Evidence,
     Exclusion,
+    PaymentTerms,
     ExclusionReason,
     FieldChange,
     GeoPoint,
@@ -49,6 +50,7 @@ from bansos_contracts import (
     PayoutFailed,
     PayoutFailureReason,
     PayoutReconciled,
+    PayoutRecoveryFlagged,
     PayoutScheduled,
     Program,
     ReasonCode,
@@ -185,6 +187,16 @@ def list_fields(draw: st.DrawFn) -> dict[str, Any]:
             for h in households[cut:]
         ),
         "approved_by": draw(actors),
+        "payment": draw(
+            st.none()
+            | st.builds(
+                PaymentTerms,
+                amount=st.integers(min_value=1, max_value=10**9),
+                existing_recipients_of=st.lists(programs, unique=True).map(tuple),
+                existing_channel=st.sampled_from(Channel),
+                new_channel=st.sampled_from(Channel),
+            )
+        ),
     }
 
 
@@ -367,6 +379,14 @@ FIELDS: dict[type[Event], st.SearchStrategy[dict[str, Any]]] = {
             "sptjm_reference": short_text,
         }
     ),
+    PayoutRecoveryFlagged: st.fixed_dictionaries(
+        {
+            **_payout,
+            "reason": st.sampled_from(CancellationReason),
+            "caused_by": st.uuids(),
+            "amount": st.integers(min_value=0, max_value=10**9),
+        }
+    ),
 }
 
 
@@ -387,7 +407,7 @@ TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 def test_every_event_has_a_strategy_and_an_example() -> None:
     assert set(FIELDS) == set(ALL_EVENTS)
     assert set(EVENT_TYPES.values()) == set(ALL_EVENTS)
-    assert len(ALL_EVENTS) == 15
+    assert len(ALL_EVENTS) == 16
     for cls in ALL_EVENTS:
         assert isinstance(example(cls), cls)
 

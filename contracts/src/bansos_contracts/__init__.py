@@ -31,6 +31,7 @@ from bansos_contracts.eligibility import (
     EligibilityDecided,
     EligibilityEvent,
     Exclusion,
+    PaymentTerms,
     ReasonCode,
 )
 from bansos_contracts.enums import (
@@ -78,6 +79,7 @@ from bansos_contracts.payout import (
     PayoutEvent,
     PayoutFailed,
     PayoutReconciled,
+    PayoutRecoveryFlagged,
     PayoutScheduled,
     payout_id,
 )
@@ -138,6 +140,7 @@ __all__ = [
     "Event",
     "Evidence",
     "Exclusion",
+    "PaymentTerms",
     "ExclusionReason",
     "FieldChange",
     "GeoPoint",
@@ -156,6 +159,7 @@ __all__ = [
     "PayoutFailed",
     "PayoutFailureReason",
     "PayoutReconciled",
+    "PayoutRecoveryFlagged",
     "PayoutScheduled",
     "Period",
     "Program",

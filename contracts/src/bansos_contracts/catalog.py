@@ -10,6 +10,7 @@ from bansos_contracts.payout import (
     PayoutDisbursed,
     PayoutFailed,
     PayoutReconciled,
+    PayoutRecoveryFlagged,
     PayoutScheduled,
 )
 from bansos_contracts.registry import (
@@ -45,6 +46,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     PayoutFailed,
     PayoutCancelled,
     PayoutReconciled,
+    PayoutRecoveryFlagged,
 )
 """Every public event class, in catalog order."""
 

@@ -16,6 +16,7 @@ from bansos_contracts.enums import (
     CaseEffect,
     CaseKind,
     CaseOutcome,
+    Channel,
     EligibilityStatus,
     ExclusionReason,
     ListStage,
@@ -43,6 +44,7 @@ __all__ = [
     "EligibilityDecided",
     "EligibilityEvent",
     "Exclusion",
+    "PaymentTerms",
     "ReasonCode",
 ]
 
@@ -147,6 +149,24 @@ class Exclusion(ContractModel):
     """Free text, e.g. the Musdesus minute."""
 
 
+class PaymentTerms(ContractModel):
+    """What the ruleset says each household on an approved list is paid, and how.
+
+    Households already enrolled in one of ``existing_recipients_of`` are paid through
+    ``existing_channel`` (their KKS card); the others (expansion recipients) through
+    ``new_channel``.
+    """
+
+    amount: Rupiah = Field(gt=0)
+    """Per household for the whole period, paid at once (BLTS Kesra 2025: 900000)."""
+    existing_recipients_of: tuple[Program, ...] = ()
+    """Programs whose current recipients keep their channel (e.g. ``PKH``, ``BPNT``)."""
+    existing_channel: Channel
+    """The channel of existing recipients."""
+    new_channel: Channel
+    """The channel of new recipients."""
+
+
 class BeneficiaryListApproved(EligibilityEvent):
     """A village's beneficiary list for one program period was verified or approved."""
 
@@ -170,6 +190,14 @@ class BeneficiaryListApproved(EligibilityEvent):
     """Households left off, with reasons."""
     approved_by: Actor
     """The official who approved (village head, regency officer)."""
+    ruleset_id: Identifier | None = None
+    """The ruleset of the program period, set on ``REGENCY_APPROVED`` lists."""
+    ruleset_hash: Sha256Hex | None = None
+    """Its content hash."""
+    payment: PaymentTerms | None = None
+    """What each listed household is paid, from the ruleset; set on ``REGENCY_APPROVED``
+    lists of programs that pay money (null for e.g. PBI-JKN, or when the ruleset does not
+    state an amount)."""
 
     @model_validator(mode="after")
     def _consistent(self) -> BeneficiaryListApproved:

@@ -50,6 +50,7 @@ from bansos_contracts.payout import (
     PayoutDisbursed,
     PayoutFailed,
     PayoutReconciled,
+    PayoutRecoveryFlagged,
     PayoutScheduled,
     payout_id,
 )
@@ -233,6 +234,13 @@ _FIELDS: dict[type[Event], Callable[[], dict[str, Any]]] = {
         "household_id": _HOUSEHOLD,
         "outcome": ReconciliationOutcome.RETURNED_TO_TREASURY,
         "sptjm_reference": "SPTJM/3517/2025/12/001",
+    },
+    PayoutRecoveryFlagged: lambda: {
+        "payout_id": _PAYOUT,
+        "household_id": _HOUSEHOLD,
+        "reason": CancellationReason.INELIGIBLE,
+        "caused_by": uuid5(NAMESPACE_URL, "urn:bansos:example:decision"),
+        "amount": 900_000,
     },
 }
 

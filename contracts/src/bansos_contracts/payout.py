@@ -39,6 +39,7 @@ __all__ = [
     "PayoutEvent",
     "PayoutFailed",
     "PayoutReconciled",
+    "PayoutRecoveryFlagged",
     "PayoutScheduled",
     "payout_id",
 ]
@@ -174,3 +175,18 @@ class PayoutReconciled(PayoutEvent):
     """Returned to the treasury, or reissued."""
     sptjm_reference: ShortText
     """The reference of the SPTJM signed by the village officials."""
+
+
+class PayoutRecoveryFlagged(PayoutEvent):
+    """A paid payout's household became ineligible for the period: the money may have to
+    be recovered. The payout itself stays paid; recovery is decided outside this system."""
+
+    event_type: Literal["PayoutRecoveryFlagged"] = "PayoutRecoveryFlagged"
+    schema_version: Literal[1] = 1
+
+    reason: CancellationReason
+    """What made the household ineligible (as a cancellation would have said)."""
+    caused_by: UUID
+    """The ``event_id`` of the decision that made it ineligible."""
+    amount: Rupiah
+    """The amount paid, in rupiah."""

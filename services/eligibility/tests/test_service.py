@@ -295,6 +295,13 @@ def test_a_list_is_verified_then_approved_by_someone_else(service: Eligibility) 
         ("REGENCY_APPROVED", ("HH-1",)),
     ]
     assert events[0].exclusions[0].reason == "MOVED"
+    assert events[0].payment is None  # what is paid is fixed at regency approval
+    approved = events[1]
+    assert approved.ruleset_id == "blts-kesra-2025q4"
+    assert approved.payment is not None
+    assert approved.payment.amount == 900_000
+    assert (approved.payment.existing_channel, approved.payment.new_channel) == ("BANK_KKS", "POS")
+    assert set(approved.payment.existing_recipients_of) == {"PKH", "BPNT"}
     status = read_status_of(service, "HH-1")
     blts_status = next(p for p in status.programs if p.program == "BLTS_KESRA")
     assert (blts_status.list_stage, blts_status.list_verdict) == ("REGENCY_APPROVED", "VALID")

@@ -58,6 +58,7 @@ class ListService:
         self.app = app
         self.view = view
         self.open_periods = {(r.program.value, r.period) for r in rulesets}
+        self.rulesets = {(r.program.value, r.period): r for r in rulesets}
 
     def _check_open(self, program: str, period: str) -> None:
         if (program, period) not in self.open_periods:
@@ -143,8 +144,12 @@ class ListService:
         """The regency approves the village's verified list."""
         self._check_open(program, period)
 
+        terms = approval_terms(self.rulesets[(program, period)])
+
         def change(bl: BeneficiaryList) -> bool:
-            return bl.approve(actor=dict(actor), expected_households=expected_households)
+            return bl.approve(
+                actor=dict(actor), expected_households=expected_households, ruleset=terms
+            )
 
         self._change(program, period, village, actor, change)
         return self.state(program, period, village)
@@ -168,3 +173,18 @@ class ListService:
                 f"list {list_id} was changed by someone else at the same time; load it and retry",
                 conflict=True,
             ) from None
+
+
+def approval_terms(ruleset: Ruleset) -> dict[str, Any]:
+    """What an approved list records of its ruleset: id, hash and what each household is
+    paid (``payment`` is None when the ruleset pays no money or states no amount)."""
+    total, channels = ruleset.amount.total, ruleset.channels
+    payment = None
+    if total and channels is not None:
+        payment = {
+            "amount": total,
+            "existing_recipients_of": [p.value for p in channels.existing_recipients_of],
+            "existing_channel": channels.existing.value,
+            "new_channel": channels.new.value,
+        }
+    return {"id": ruleset.id, "hash": ruleset.content_hash, "payment": payment}

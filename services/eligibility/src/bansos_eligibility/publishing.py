@@ -14,6 +14,7 @@ from bansos_contracts.eligibility import (
     CaseOutcomeInput,
     EligibilityDecided,
     Exclusion,
+    PaymentTerms,
     ReasonCode,
 )
 from bansos_contracts.enums import ListStage
@@ -63,5 +64,17 @@ def to_contract(domain_event: Any, envelope: Envelope) -> Event | None:
             stage=stage,
             exclusions=tuple(Exclusion(**exclusion) for exclusion in lst.exclusions),
             approved_by=Actor(**lst.actor),
+            **_ruleset_fields(getattr(lst, "ruleset", None)),
         )
     return None
+
+
+def _ruleset_fields(ruleset: dict[str, Any] | None) -> dict[str, Any]:
+    if ruleset is None:
+        return {}
+    payment = ruleset.get("payment")
+    return {
+        "ruleset_id": ruleset["id"],
+        "ruleset_hash": ruleset["hash"],
+        "payment": None if payment is None else PaymentTerms(**payment),
+    }

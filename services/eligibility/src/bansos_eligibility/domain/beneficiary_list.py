@@ -76,6 +76,8 @@ class BeneficiaryList(Aggregate):
         household_ids: list[str]
         exclusions: list[dict[str, Any]]
         actor: dict[str, Any]
+        ruleset: dict[str, Any] | None = None
+        """``{"id", "hash", "payment"}`` of the program period's ruleset at approval."""
 
     @staticmethod
     def create_id(list_id: str, **_: Any) -> uuid.UUID:
@@ -165,9 +167,16 @@ class BeneficiaryList(Aggregate):
         self.exclusions = list(exclusions)
         self.verified_by = dict(actor)
 
-    def approve(self, *, actor: dict[str, Any], expected_households: int | None = None) -> bool:
+    def approve(
+        self,
+        *,
+        actor: dict[str, Any],
+        expected_households: int | None = None,
+        ruleset: dict[str, Any] | None = None,
+    ) -> bool:
         """The regency approves the verified list; False if it already did (same approver).
 
+        ``ruleset`` (``{"id", "hash", "payment"}``) records what the approved list pays.
         ``expected_households``, when given, must equal the number on the verified list:
         the approver approves what they saw, not a list the village changed since.
         """
@@ -198,6 +207,7 @@ class BeneficiaryList(Aggregate):
             household_ids=list(self.household_ids),
             exclusions=list(self.exclusions),
             actor=actor,
+            ruleset=ruleset,
         )
         return True
 
@@ -211,6 +221,7 @@ class BeneficiaryList(Aggregate):
         household_ids: list[str],
         exclusions: list[dict[str, Any]],
         actor: dict[str, Any],
+        ruleset: dict[str, Any] | None = None,
     ) -> None:
         self.stage = ListStage.REGENCY_APPROVED
         self.approved_by = dict(actor)
