@@ -62,7 +62,7 @@ def _rows(recorder: Any, ids: list[UUID]) -> list[Any]:
                 "SELECT originator_id, originator_version, topic, state "
                 f"FROM {recorder.events_table_name} WHERE originator_id IN ({marks}) "
                 "ORDER BY originator_id, originator_version",
-                [str(i) for i in ids],
+                [i.hex for i in ids],  # as eventsourcing's SQLite recorder stores them
             )
             return list(c.fetchall())
     raise TypeError(f"no batch loading for {type(recorder).__name__}")

@@ -1,0 +1,15 @@
+"""``bansos-payout [all|api|relay|consume|asyncapi]`` — or ``python -m bansos_payout``."""
+
+from __future__ import annotations
+
+from bansos_libs.runtime import main as run_service
+from bansos_payout.bootstrap import DEFINITION
+
+
+def main() -> None:
+    """Run the payout service in a role, or print its AsyncAPI document (``asyncapi``)."""
+    run_service(DEFINITION)
+
+
+if __name__ == "__main__":
+    main()
