@@ -122,12 +122,10 @@ def reconciliation(sql: Sql, program: str, period: str, region: str) -> list[Rec
         "SELECT l.village, COALESCE(p.channel, l.channel), l.payout_id, l.code, l.message,"
         f" l.amount FROM {FILE_LINES} l LEFT JOIN {PAYOUTS} p ON p.payout_id = l.payout_id"
         f" WHERE {where} AND (p.payout_id IS NULL OR (p.program = %s AND p.period = %s))"
-        " ORDER BY l.village, l.sha256, l.line",
+        " ORDER BY l.village, l.file_key, l.line",
         (*params, program, period),
     ).fetchall()
     for village, channel, payout_id, code, message, amount in refused:
-        if code in ("ALREADY_SETTLED",):
-            continue
         row = report.setdefault((village, channel), ReconciliationRow(village, channel))
         row.mismatches.append(Mismatch(code, payout_id, message, amount))
     return [report[key] for key in sorted(report)]
@@ -139,7 +137,7 @@ def unplaced_lines(sql: Sql, program: str, period: str) -> list[Mismatch]:
     rows = sql.execute(
         f"SELECT payout_id, code, message, amount FROM {FILE_LINES}"
         " WHERE village IS NULL AND (payout_id IS NULL OR payout_id LIKE %s)"
-        " ORDER BY sha256, line",
+        " ORDER BY file_key, line",
         (f"{program}:{period}:%",),
     ).fetchall()
     return [Mismatch(code, payout_id, message, amount) for payout_id, code, message, amount in rows]

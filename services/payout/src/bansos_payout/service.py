@@ -144,6 +144,8 @@ class PayoutService:
 
     @staticmethod
     def _not_future(at: datetime) -> None:
+        if at.tzinfo is None:
+            raise PayoutRefusedError("NO_TIMEZONE", f"{at.isoformat()} has no UTC offset")
         if at > datetime.now(UTC) + CLOCK_SKEW:
             raise PayoutRefusedError("IN_THE_FUTURE", f"{at.isoformat()} is in the future")
 
@@ -156,7 +158,7 @@ class PayoutService:
         """A settlement file: what the channel (``POS`` or a bank) says it paid."""
         parsed = parse_settlement(text)
         report = FileReport(parsed.sha256, "SETTLEMENT", channel)
-        if self._known_file(parsed.sha256, report):
+        if self._known_file(report, region):
             return report
 
         def apply(payout: Payout, line: Any) -> bool:
@@ -179,11 +181,11 @@ class PayoutService:
         """A bank's result file: each credit credited, or rejected (→ PT Pos)."""
         parsed = parse_bank_result(text)
         report = FileReport(parsed.sha256, "BANK_RESULT", bank)
-        if self._known_file(parsed.sha256, report):
+        if self._known_file(report, region):
             return report
 
         def apply(payout: Payout, line: Any) -> bool:
-            if payout.bank != bank and not (payout.channel == "POS" and payout.attempt > 1):
+            if payout.credit_bank != bank:
                 raise PayoutRefusedError(
                     "WRONG_BANK", f"payout {payout.payout_id} is not paid by {bank}"
                 )
@@ -199,8 +201,10 @@ class PayoutService:
 
         return self._import(report, parsed, apply, name=name, actor=actor, region=region)
 
-    def _known_file(self, sha256: str, report: FileReport) -> bool:
-        known = self.app.unit_of_work().get(channel_file_uuid(sha256), ChannelFile)
+    def _known_file(self, report: FileReport, region: str | None) -> bool:
+        """Whether this file was imported for this region before (then: its report)."""
+        key = _file_key(report.sha256, region)
+        known = self.app.unit_of_work().get(channel_file_uuid(key), ChannelFile)
         if known is None:
             return False
         report.lines, report.accepted, report.unchanged = known.lines, known.accepted, 0
@@ -249,6 +253,7 @@ class PayoutService:
             uow.collect(*changed)
             uow.collect(
                 ChannelFile(
+                    key=_file_key(report.sha256, region),
                     sha256=report.sha256, kind=report.kind, channel=report.channel, name=name,
                     lines=report.lines, accepted=report.accepted, unchanged=report.unchanged,
                     refused=[r.__dict__ for r in report.refused], actor=dict(actor),
@@ -259,7 +264,7 @@ class PayoutService:
         except IntegrityError:
             # The same file imported at the same moment, or a payout changed meanwhile:
             # nothing of this import was written; answer from what is there now.
-            if self._known_file(report.sha256, report):
+            if self._known_file(report, region):
                 return report
             raise
         return report
@@ -388,6 +393,11 @@ class PayoutService:
             uow.collect(*changed)
         self.app.commit(uow)
         return len(changed)
+
+
+def _file_key(sha256: str, region: str | None) -> str:
+    """A file is imported once per region it is confined to."""
+    return f"{sha256}@{region or 'national'}"
 
 
 def _refused(error: LineError, code: str) -> LineOutcome:

@@ -54,13 +54,14 @@ class PayoutView(View):
             " reference TEXT NOT NULL, entered_by TEXT NOT NULL, entered_at TEXT NOT NULL,"
             " PRIMARY KEY (program, period, village))",
             f"CREATE TABLE IF NOT EXISTS {FILES} ("
-            " sha256 TEXT PRIMARY KEY, kind TEXT NOT NULL, channel TEXT NOT NULL, name TEXT,"
+            " file_key TEXT PRIMARY KEY, sha256 TEXT NOT NULL, kind TEXT NOT NULL,"
+            " channel TEXT NOT NULL, name TEXT,"
             " lines INTEGER NOT NULL, accepted INTEGER NOT NULL, unchanged INTEGER NOT NULL,"
             " refused INTEGER NOT NULL, imported_by TEXT NOT NULL, imported_at TEXT NOT NULL)",
             f"CREATE TABLE IF NOT EXISTS {FILE_LINES} ("
-            " sha256 TEXT NOT NULL, line INTEGER NOT NULL, kind TEXT NOT NULL,"
+            " file_key TEXT NOT NULL, line INTEGER NOT NULL, kind TEXT NOT NULL,"
             " channel TEXT NOT NULL, payout_id TEXT, village TEXT, code TEXT NOT NULL,"
-            " message TEXT NOT NULL, amount BIGINT, PRIMARY KEY (sha256, line))",
+            " message TEXT NOT NULL, amount BIGINT, PRIMARY KEY (file_key, line))",
             f"CREATE INDEX IF NOT EXISTS {FILE_LINES}_village ON {FILE_LINES} (village)",
         )
 
@@ -165,22 +166,22 @@ def _sptjm_entered(sql: Sql, e: Any) -> None:
 
 def _file_imported(sql: Sql, e: Any) -> None:
     sql.execute(
-        f"INSERT INTO {FILES} VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-        " ON CONFLICT (sha256) DO NOTHING",
+        f"INSERT INTO {FILES} VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+        " ON CONFLICT (file_key) DO NOTHING",
         (
-            e.sha256, e.kind, e.channel, e.name, e.lines, e.accepted, e.unchanged,
+            e.key, e.sha256, e.kind, e.channel, e.name, e.lines, e.accepted, e.unchanged,
             len(e.refused), e.actor.get("id") or "", e.timestamp.isoformat(),
         ),
     )  # fmt: skip
     sql.insert_many(
         FILE_LINES,
         (
-            "sha256", "line", "kind", "channel", "payout_id", "village", "code", "message",
+            "file_key", "line", "kind", "channel", "payout_id", "village", "code", "message",
             "amount",
         ),
         [
             (
-                e.sha256, r["line"], e.kind, e.channel, r.get("payout_id"), r.get("village"),
+                e.key, r["line"], e.kind, e.channel, r.get("payout_id"), r.get("village"),
                 r["code"], r["message"], r.get("amount"),
             )
             for r in e.refused

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from eventsourcing.domain import Aggregate, event
@@ -176,6 +176,8 @@ class Payout(Aggregate):
         self.amount = amount
         self.channel = channel
         self.bank = bank
+        self.credit_bank = bank
+        """The KKS bank first instructed (kept after a fallback to PT Pos)."""
         self.location = location
         self.windows = list(windows)
         self.attempt = 1
@@ -310,6 +312,12 @@ class Payout(Aggregate):
         if self.settled is not None:
             if self.settled["channel_reference"] == reference and self.settled["amount"] == amount:
                 return False
+            if self.settled["amount"] != amount:
+                raise PayoutRefusedError(
+                    "AMOUNT_DIFFERS",
+                    f"payout {self.payout_id}: this line says Rp{amount:,} but it was settled"
+                    f" for Rp{self.settled['amount']:,}",
+                )
             raise PayoutRefusedError(
                 "ALREADY_SETTLED",
                 f"payout {self.payout_id} was already settled as"
@@ -344,7 +352,7 @@ class Payout(Aggregate):
             payout_id=self.payout_id,
             household_id=self.household_id,
             channel_reference=reference,
-            at=at.isoformat(),
+            at=at.astimezone(UTC).isoformat(),
             amount=amount,
             file_sha256=file_sha256,
         )
@@ -462,8 +470,11 @@ class Payout(Aggregate):
             raise PayoutRefusedError(
                 "WRONG_CHANNEL", f"payout {self.payout_id} is paid by {self.channel}, not {channel}"
             )
-        stamp = at.isoformat()
-        if not any(w["starts_at"] <= stamp < w["ends_at"] for w in self.windows):
+        stamp = at.astimezone(UTC).isoformat()
+        if not any(
+            datetime.fromisoformat(w["starts_at"]) <= at < datetime.fromisoformat(w["ends_at"])
+            for w in self.windows
+        ):
             opened = ", ".join(f"{w['starts_at']}..{w['ends_at']}" for w in self.windows)
             raise PayoutRefusedError(
                 "OUTSIDE_WINDOW",
