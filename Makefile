@@ -19,13 +19,14 @@ setup: ## install Python dependencies (uv) and the Kafka broker's jars
 
 SAMPLE := .local/sample/jombang-2025-09.csv
 
-run: setup ## start Kafka and every service, import the sample regency, then return
+run: setup ## start Kafka and every service, take the sample regency through a payout period, then return
 	deploy/local/kafka.sh start
 	$(PY) deploy/local/topics.py --bootstrap $(KAFKA) --partitions 6 $(TOPICS)
 	deploy/local/services.sh start
 	@mkdir -p $(dir $(SAMPLE))
 	@test -f $(SAMPLE) || $(PY) -m bansos_registry.sample $(SAMPLE) --households 3000 --seed 1
 	.venv/bin/bansosctl registry import $(SAMPLE) --snapshot-id DTSEN-3517-2025-09 --as-of 2025-09-01
+	$(PY) -m bansosctl.demo $(SAMPLE)
 	@$(PY) -m bansosctl.local_summary
 
 stop: ## stop the services, Kafka and PostgreSQL (if running)

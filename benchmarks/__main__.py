@@ -2,8 +2,9 @@
 
 Environment: BENCH_EVENTS (default 30000), BENCH_RUNS (default 3), BENCH_IMPORT_SIZES
 (default 100000,300000), BENCH_ELIGIBILITY_HOUSEHOLDS (default 100000),
-BENCH_LATENCY_SAMPLES (default 100), BENCH_ONLY (e.g. ``eligibility``; default all of
-pipeline, import, eligibility).
+BENCH_LATENCY_SAMPLES (default 100), BENCH_PAYOUT_HOUSEHOLDS (default 100000),
+BENCH_COLLECTIONS (default 5000), BENCH_COLLECTION_CLIENTS (default 16), BENCH_ONLY (e.g.
+``payout``; default all of pipeline, import, eligibility, payout).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bansos_libs.telemetry import configure_tracing
-from benchmarks import eligibility, pipeline, registry_import
+from benchmarks import eligibility, payout, pipeline, registry_import
 from benchmarks.stack import ROOT, start_stack, stop_stack
 
 
@@ -32,7 +33,7 @@ def main() -> None:
     # for most traces.
     ratio = float(os.environ.get("BENCH_TRACE_SAMPLE_RATIO", "1.0"))
     configure_tracing("bench", exporter="none", sample_ratio=ratio)
-    only = set(os.environ.get("BENCH_ONLY", "pipeline,import,eligibility").split(","))
+    only = set(os.environ.get("BENCH_ONLY", "pipeline,import,eligibility,payout").split(","))
     console = Console()
     table = Table(title=f"bansos benchmarks — {platform.node()}, {os.cpu_count()} cores")
     table.add_column("measure")
@@ -89,6 +90,25 @@ def main() -> None:
             f"{decided['status_latency_p50_s'] * 1000:,.0f} ms",
         )
         table.add_row("  p99", f"{decided['status_latency_p99_s'] * 1000:,.0f} ms")
+    if "payout" in only:
+        households = int(os.environ.get("BENCH_PAYOUT_HOUSEHOLDS", "100000"))
+        collections = int(os.environ.get("BENCH_COLLECTIONS", "5000"))
+        clients = int(os.environ.get("BENCH_COLLECTION_CLIENTS", "16"))
+        console.print(f"payout: {households:,} households, {collections:,} collections …")
+        paid = payout.run(households, collections, clients, logs)
+        record["payout"] = paid
+        table.add_row(
+            f"payouts scheduled from approved lists, {households:,} households",
+            f"{paid['payouts_scheduled_per_s']:,.0f} payouts/s",
+        )
+        table.add_row(
+            "  … and published on bansos.payout.v1",
+            f"{paid['payouts_published_per_s']:,.0f} payouts/s",
+        )
+        table.add_row(
+            f"collections recorded through POST /collections, {clients} clients",
+            f"{paid['collections_per_s']:,.0f} collections/s",
+        )
     console.print(table)
     (logs / "results.json").write_text(json.dumps(record, indent=2))
     console.print(f"written to {logs / 'results.json'}")

@@ -32,9 +32,14 @@ from bansos_contracts.values import Region, VulnerabilityFlags
 from bansos_libs.auth import AuthSettings, issuer_from_settings
 from bansos_libs.kafka import partition_for
 from benchmarks.pipeline import _produce
-from benchmarks.stack import KAFKA, drop_database, new_database
+from benchmarks.stack import (
+    KAFKA,
+    drop_database,
+    new_database,
+    service_env,
+    service_processes,
+)
 from tests.fixtures.stack import create_topics
-from tests.integration.processes import ServiceProcess
 from tests.integration.services import free_port
 
 VILLAGES = [f"35.17.{d:02d}.{2000 + v}" for d in range(1, 22) for v in range(1, 15)]
@@ -125,26 +130,11 @@ def run(households: int, latency_samples: int, logs: Path) -> dict[str, float]:
     url = new_database()
     key_file = logs / "bench-ed25519.pem"
     port = free_port()
-    env = {
-        "KAFKA_BOOTSTRAP_SERVERS": KAFKA,
-        "BANSOS_TOPIC_PREFIX": prefix,
-        "BANSOS_DATABASE_URL": url,
-        "BANSOS_OTEL_EXPORTER": "none",
-        "BANSOS_AUTH_DEV_KEY_FILE": str(key_file),
-        "BANSOS_LOG_LEVEL": "WARNING",
-    }
+    env = service_env(prefix, url, key_file)
     asyncio.run(
         _produce(prefix + topics.REGISTRY, _messages([registered(n) for n in range(households)]))
     )
-    processes = [
-        ServiceProcess(
-            "bansos_eligibility",
-            [role],
-            {**env, "BANSOS_HTTP_PORT": str(p)},
-            logs / f"eligibility-{role}.log",
-        )
-        for role, p in (("consume", free_port()), ("relay", free_port()), ("api", port))
-    ]
+    processes = service_processes("eligibility", env, logs, port)
     try:
         for process in processes:
             process.start()

@@ -12,6 +12,8 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 
 from tests.fixtures.stack import create_topics
+from tests.integration.processes import ServiceProcess
+from tests.integration.services import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 KAFKA = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
@@ -63,3 +65,30 @@ def drop_database(url: str) -> None:
     name = urlsplit(url).path.lstrip("/")
     with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def service_env(prefix: str, database_url: str, key_file: Path) -> dict[str, str]:
+    """The environment of a benchmarked service process: nothing else configures it."""
+    return {
+        "KAFKA_BOOTSTRAP_SERVERS": KAFKA,
+        "BANSOS_TOPIC_PREFIX": prefix,
+        "BANSOS_DATABASE_URL": database_url,
+        "BANSOS_OTEL_EXPORTER": "none",
+        "BANSOS_AUTH_DEV_KEY_FILE": str(key_file),
+        "BANSOS_LOG_LEVEL": "WARNING",
+    }
+
+
+def service_processes(
+    service: str, env: dict[str, str], logs: Path, api_port: int
+) -> list[ServiceProcess]:
+    """A service as deployed: ``consume``, ``relay`` and ``api`` processes (not started)."""
+    return [
+        ServiceProcess(
+            f"bansos_{service}",
+            [role],
+            {**env, "BANSOS_HTTP_PORT": str(port)},
+            logs / f"{service}-{role}.log",
+        )
+        for role, port in (("consume", free_port()), ("relay", free_port()), ("api", api_port))
+    ]

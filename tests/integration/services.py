@@ -8,11 +8,14 @@ own PostgreSQL database per service and its own development signing key, and sta
 from __future__ import annotations
 
 import asyncio
+import csv
+import secrets
 import socket
 import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +24,10 @@ import psycopg
 from eventsourcing.cryptography import AESCipher
 
 from bansos_contracts import topics
+from bansos_contracts.envelope import Event
+from bansos_contracts.kafka import decode
 from bansos_libs.auth import AuthSettings, issuer_from_settings
+from bansos_libs.kafka import read_to_end
 from tests.fixtures.stack import create_topics
 from tests.integration.processes import ServiceProcess
 
@@ -55,6 +61,7 @@ class ServiceStack:
         self.new_database = new_database
         self.key_file = folder / "dev-ed25519.pem"
         self.cipher_key = AESCipher.create_key(32)
+        self.code_key = secrets.token_hex(32)
         self.databases: dict[str, str] = {}
         self.ports: dict[str, int] = {}
         self.processes: dict[str, ServiceProcess] = {}
@@ -81,6 +88,7 @@ class ServiceStack:
             "BANSOS_OTEL_EXPORTER": "none",
             "BANSOS_AUTH_DEV_KEY_FILE": str(self.key_file),
             "BANSOS_CIPHER_KEY": self.cipher_key,
+            "BANSOS_CODE_KEY": self.code_key,
         }
         if "registry" in self.ports:
             env["BANSOS_REGISTRY_URL"] = self.url("registry")
@@ -133,3 +141,60 @@ class ServiceStack:
                 logs = {n: p.output()[-1500:] for n, p in self.processes.items()}
                 raise AssertionError(f"{what}: not within {seconds}s; logs: {logs}")
             time.sleep(0.1)
+
+    def import_snapshot(self, rows: list[dict[str, str]], snapshot_id: str, day: int) -> None:
+        """Write ``rows`` as a snapshot file and import it into the stack's registry
+        (as of September ``day``, 2025), as ``bansosctl registry import`` would."""
+        from bansos_libs.settings import ServiceSettings
+        from bansos_registry.bootstrap import bootstrap
+
+        path = self.folder / f"{snapshot_id}.csv"
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+        registry = bootstrap(
+            ServiceSettings(
+                service="registry",
+                database_url=self.database("registry"),
+                cipher_key=self.cipher_key,
+            )
+        )
+        try:
+            registry.importer.run(
+                path,
+                snapshot_id,
+                date(2025, 9, day),
+                actor={"role": "system", "id": "test", "region": None},
+            )
+        finally:
+            registry.close()
+
+    def published(self, topic: str) -> list[Event]:
+        """Every event on one of this stack's topics (by its public name), in order."""
+
+        async def read() -> list[Event]:
+            return [
+                decode(r.value, r.headers) async for r in read_to_end(self.kafka, self.topic(topic))
+            ]
+
+        with ThreadPoolExecutor(1) as pool:
+            return pool.submit(asyncio.run, read()).result()
+
+    def consumer_positions(self, service: str) -> dict[str, int]:
+        """The service's consumer's tracked position per ``topic:partition``."""
+        rows = self.query(
+            service,
+            f"SELECT application_name, max(notification_id) FROM {service}_tracking"
+            " WHERE application_name LIKE %s GROUP BY application_name",
+            (self.prefix + "%",),
+        )
+        return {name: int(position) for name, position in rows}
+
+    def forget_consumed(self, service: str) -> None:
+        """Delete the service's consumer tracking: it will consume from offset 0 again."""
+        self.query(
+            service,
+            f"DELETE FROM {service}_tracking WHERE application_name LIKE %s RETURNING 1",
+            (self.prefix + "%",),
+        )

@@ -8,14 +8,12 @@ the citizen sees it; consuming every topic again from offset 0 changes nothing.
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import json
 import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +21,6 @@ import httpx
 import pytest
 
 from bansos_contracts.eligibility import EligibilityDecided
-from bansos_contracts.kafka import decode
-from bansos_libs.kafka import read_to_end
-from bansos_libs.settings import ServiceSettings
-from bansos_registry.bootstrap import bootstrap as registry_bootstrap
 from bansos_registry.sample import SampleSpec, write_snapshot
 from tests.integration.services import ServiceStack
 
@@ -45,30 +39,6 @@ def stack(
     services = ServiceStack(kafka_bootstrap, new_database, tmp_path)
     yield services
     services.stop()
-
-
-def _import(stack: ServiceStack, rows: list[dict[str, str]], snapshot_id: str, day: int) -> None:
-    path = stack.folder / f"{snapshot_id}.csv"
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    registry = registry_bootstrap(
-        ServiceSettings(
-            service="registry",
-            database_url=stack.database("registry"),
-            cipher_key=stack.cipher_key,
-        )
-    )
-    try:
-        registry.importer.run(
-            path,
-            snapshot_id,
-            date(2025, 9, day),
-            actor={"role": "system", "id": "test", "region": None},
-        )
-    finally:
-        registry.close()
 
 
 def _eligible(stack: ServiceStack, program: str) -> set[str]:
@@ -95,13 +65,8 @@ def _blts_of(stack: ServiceStack, household_id: str) -> tuple[str, str]:
 
 
 def _published(stack: ServiceStack) -> list[EligibilityDecided]:
-    async def read() -> list[Any]:
-        return [
-            decode(r.value, r.headers)
-            async for r in read_to_end(stack.kafka, stack.topic("bansos.eligibility.v1"))
-        ]
-
-    return [e for e in asyncio.run(read()) if isinstance(e, EligibilityDecided)]
+    events = stack.published("bansos.eligibility.v1")
+    return [e for e in events if isinstance(e, EligibilityDecided)]
 
 
 def _status(stack: ServiceStack, row: dict[str, str], name: str | None = None) -> httpx.Response:
@@ -121,7 +86,7 @@ def test_decisions_follow_the_rules_and_the_register(stack: ServiceStack) -> Non
     write_snapshot(snapshot, SampleSpec(households=HOUSEHOLDS, seed=11))
     with snapshot.open(newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
-    _import(stack, rows, "S-1", 1)
+    stack.import_snapshot(rows, "S-1", 1)
     stack.start("registry")
     stack.start("eligibility")
     stack.wait_for(lambda: _decided(stack) == HOUSEHOLDS * PROGRAMS, 120, "first decisions")
@@ -158,7 +123,7 @@ def test_decisions_follow_the_rules_and_the_register(stack: ServiceStack) -> Non
     household = row["household_id"]
     assert _status(stack, row).json()["head_name"] != row["head_name"]  # masked
     row["decile"] = "6"
-    _import(stack, rows, "S-2", 2)
+    stack.import_snapshot(rows, "S-2", 2)
     stack.wait_for(lambda: _blts_of(stack, household)[0] == "INELIGIBLE", 30, "3 -> 6")
     assert '"DECILE_ABOVE_MAX"' in _blts_of(stack, household)[1]
     answer = _status(stack, row).json()
@@ -167,7 +132,7 @@ def test_decisions_follow_the_rules_and_the_register(stack: ServiceStack) -> Non
     assert blts["reasons"][0]["code"] == "DECILE_ABOVE_MAX"
     assert "6" in blts["reasons"][0]["text"]["id"]
     row["decile"] = "2"
-    _import(stack, rows, "S-3", 3)
+    stack.import_snapshot(rows, "S-3", 3)
     stack.wait_for(lambda: _blts_of(stack, household)[0] == "ELIGIBLE", 30, "6 -> 2")
     changes = [
         e for e in _published(stack) if e.household_id == household and e.program == "BLTS_KESRA"
@@ -209,16 +174,14 @@ def test_decisions_follow_the_rules_and_the_register(stack: ServiceStack) -> Non
     store_before = _store_position(stack)
     published_before = len(_published(stack))
     stack.processes["eligibility"].stop()
-    consumed = _consumer_positions(stack)
+    consumed = stack.consumer_positions("eligibility")
     assert consumed  # the registry topic's partitions at least
-    stack.query(
-        "eligibility",
-        "DELETE FROM eligibility_tracking WHERE application_name LIKE %s RETURNING 1",
-        (stack.prefix + "%",),
-    )
-    assert _consumer_positions(stack) == {}
+    stack.forget_consumed("eligibility")
+    assert stack.consumer_positions("eligibility") == {}
     stack.start("eligibility")
-    stack.wait_for(lambda: _consumer_positions(stack) == consumed, 120, "consumed again")
+    stack.wait_for(
+        lambda: stack.consumer_positions("eligibility") == consumed, 120, "consumed again"
+    )
     assert _store_position(stack) == store_before
     assert len(_published(stack)) == published_before
 
@@ -227,16 +190,6 @@ def _store_position(stack: ServiceStack) -> int:
     return int(
         stack.query("eligibility", "SELECT max(notification_id) FROM eligibility_events")[0][0]
     )
-
-
-def _consumer_positions(stack: ServiceStack) -> dict[str, int]:
-    rows = stack.query(
-        "eligibility",
-        "SELECT application_name, max(notification_id) FROM eligibility_tracking "
-        "WHERE application_name LIKE %s GROUP BY application_name",
-        (stack.prefix + "%",),
-    )
-    return {name: int(position) for name, position in rows}
 
 
 def _bansosctl_status(stack: ServiceStack, *args: str) -> dict[str, Any]:

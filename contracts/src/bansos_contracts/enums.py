@@ -25,6 +25,7 @@ __all__ = [
     "ReconciliationOutcome",
     "ReviewOutcome",
     "ReviewStage",
+    "SettlementChannel",
     "WindowKind",
 ]
 
@@ -58,6 +59,16 @@ class Channel(StrEnum):
     """Credited by a Himbara bank to the household's KKS card."""
     POS = "POS"
     """Paid in cash by PT Pos Indonesia."""
+
+
+class SettlementChannel(StrEnum):
+    """Who sends a settlement file: PT Pos, or a Himbara bank (by name)."""
+
+    POS = "POS"
+    BNI = "BNI"
+    BRI = "BRI"
+    MANDIRI = "MANDIRI"
+    BSI = "BSI"
 
 
 class DeactivationReason(StrEnum):

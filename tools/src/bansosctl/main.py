@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from bansosctl import eligibility, registry, status, token
+from bansosctl import eligibility, payouts, registry, status, token
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -17,4 +17,5 @@ def main() -> None:
 token.register(app)
 registry.register(app)
 eligibility.register(app)
+payouts.register(app)
 status.register(app)

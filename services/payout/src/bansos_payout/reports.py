@@ -131,14 +131,19 @@ def reconciliation(sql: Sql, program: str, period: str, region: str) -> list[Rec
     return [report[key] for key in sorted(report)]
 
 
-def unplaced_lines(sql: Sql, program: str, period: str) -> list[Mismatch]:
+def unplaced_lines(
+    sql: Sql, program: str, period: str, region: str | None = None
+) -> list[Mismatch]:
     """Refused file lines that name no known payout of the program period (unknown ids,
-    unreadable lines): they belong to no village, so they are listed on their own."""
+    unreadable lines): they belong to no village, so they are listed on their own — to
+    callers whose ``region`` covers the region the file was imported for (None: all)."""
+    scoped, params = ("", []) if region is None else _region(sql, "scope", region)
     rows = sql.execute(
         f"SELECT payout_id, code, message, amount FROM {FILE_LINES}"
         " WHERE village IS NULL AND (payout_id IS NULL OR payout_id LIKE %s)"
-        " ORDER BY file_key, line",
-        (f"{program}:{period}:%",),
+        + (f" AND {scoped}" if scoped else "")
+        + " ORDER BY file_key, line",
+        (f"{program}:{period}:%", *params),
     ).fetchall()
     return [Mismatch(code, payout_id, message, amount) for payout_id, code, message, amount in rows]
 

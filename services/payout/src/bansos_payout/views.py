@@ -61,7 +61,7 @@ class PayoutView(View):
             f"CREATE TABLE IF NOT EXISTS {FILE_LINES} ("
             " file_key TEXT NOT NULL, line INTEGER NOT NULL, kind TEXT NOT NULL,"
             " channel TEXT NOT NULL, payout_id TEXT, village TEXT, code TEXT NOT NULL,"
-            " message TEXT NOT NULL, amount BIGINT, PRIMARY KEY (file_key, line))",
+            " message TEXT NOT NULL, amount BIGINT, scope TEXT, PRIMARY KEY (file_key, line))",
             f"CREATE INDEX IF NOT EXISTS {FILE_LINES}_village ON {FILE_LINES} (village)",
         )
 
@@ -165,6 +165,8 @@ def _sptjm_entered(sql: Sql, e: Any) -> None:
 
 
 def _file_imported(sql: Sql, e: Any) -> None:
+    # The region the import was confined to (None: national), from its key SHA256@REGION.
+    scope = None if e.key.endswith("@national") else e.key.rsplit("@", 1)[1]
     sql.execute(
         f"INSERT INTO {FILES} VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
         " ON CONFLICT (file_key) DO NOTHING",
@@ -177,16 +179,16 @@ def _file_imported(sql: Sql, e: Any) -> None:
         FILE_LINES,
         (
             "file_key", "line", "kind", "channel", "payout_id", "village", "code", "message",
-            "amount",
+            "amount", "scope",
         ),
         [
             (
                 e.key, r["line"], e.kind, e.channel, r.get("payout_id"), r.get("village"),
-                r["code"], r["message"], r.get("amount"),
+                r["code"], r["message"], r.get("amount"), scope,
             )
             for r in e.refused
         ],
-        ("text", "integer", "text", "text", "text", "text", "text", "text", "bigint"),
+        ("text", "integer", "text", "text", "text", "text", "text", "text", "bigint", "text"),
     )  # fmt: skip
 
 
