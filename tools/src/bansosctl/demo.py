@@ -217,8 +217,8 @@ def print_summary(staff: Staff, console: Console) -> None:
     )  # fmt: skip
     table = Table(title=f"BLTS Kesra {PERIOD} in regency {REGENCY}, per district")
     for column in (
-        "district", "households", "eligible", "paid by bank", "paid by PT Pos", "paid (Rp)",
-        "failed", "returned (Rp)", "cancelled",
+        "district", "households", "eligible", "paid: bank", "PT Pos", "Rp million", "failed",
+        "Rp million", "cancelled",
     ):  # fmt: skip
         table.add_column(column, justify="left" if column == "district" else "right")
     totals: dict[str, int] = {}
@@ -235,8 +235,8 @@ def print_summary(staff: Staff, console: Console) -> None:
         }  # fmt: skip
         for key, value in values.items():
             totals[key] = totals.get(key, 0) + int(value)
-        table.add_row(district, *(f"{v:,}" for v in values.values()))
-    table.add_row("total", *(f"{v:,}" for v in totals.values()), style="bold")
+        table.add_row(district, *_cells(values))
+    table.add_row("total", *_cells(totals), style="bold")
     console.print(table)
     console.print(
         "Next: .venv/bin/bansosctl payouts report --region 35.17   (three-way reconciliation)\n"
@@ -245,11 +245,16 @@ def print_summary(staff: Staff, console: Console) -> None:
     )
 
 
+def _cells(values: dict[str, int]) -> list[str]:
+    rupiah = ("paid", "returned")
+    return [f"{v / 1e6:,.1f}" if k in rupiah else f"{v:,}" for k, v in values.items()]
+
+
 def main() -> None:
     """``python -m bansosctl.demo SAMPLE.csv``: the period, then the summary."""
     import sys
 
-    console = Console()
+    console = Console(width=max(Console().width, 100))
     with open(sys.argv[1], encoding="utf-8", newline="") as handle:
         sample = list(csv.DictReader(handle))
     villages = sorted({row["village_code"] for row in sample})
