@@ -17,7 +17,7 @@ SERVICES = sorted(
 
 
 def test_every_runnable_service_is_checked() -> None:
-    assert {"registry", "eligibility"} <= set(SERVICES)
+    assert {"registry", "eligibility", "payout"} <= set(SERVICES)
 
 
 @pytest.mark.parametrize("service", SERVICES)
