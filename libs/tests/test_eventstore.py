@@ -83,6 +83,29 @@ def test_a_unit_of_work_sees_its_own_changes(
     app.close()
 
 
+def test_preload_finds_stored_aggregates_and_knows_missing_ones(
+    store_settings: Callable[[str], ServiceSettings],
+) -> None:
+    app = Counters(store_settings("counters"))
+    stored = [Counter(f"c{n}") for n in range(5)]
+    for counter in stored:
+        counter.increment(by=3)
+    first = app.unit_of_work()
+    first.collect(*stored)
+    app.commit(first)
+    absent = Counter("never stored")
+
+    uow = app.unit_of_work()
+    uow.preload([c.id for c in stored] + [absent.id])
+    assert uow.missing == {absent.id}
+    for counter in stored:
+        loaded = uow.aggregates[counter.id]
+        assert (loaded.name, loaded.count, loaded.version) == (counter.name, 3, 2)
+        assert uow.get(counter.id, Counter) is loaded
+    assert uow.get(absent.id, Counter) is None
+    app.close()
+
+
 def test_tracking_is_a_high_water_mark_committed_with_the_events(
     store_settings: Callable[[str], ServiceSettings],
 ) -> None:
