@@ -120,7 +120,7 @@ def run(households: int, collections: int, clients: int, logs: Path) -> dict[str
             process.start()
         _wait(
             "taking the registry",
-            lambda: _count(url, "Beneficiary.FactsRecorded") >= households,
+            lambda: _count(url, "Beneficiary.Noted") >= households,
             processes,
             logs,
         )

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar, TypeVar, cast
 from uuid import UUID
 
-from eventsourcing.application import Application, ProcessingEvent, project_aggregate
+from eventsourcing.application import Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import ProcessRecorder, Tracking
 
@@ -105,8 +105,13 @@ class UnitOfWork:
             if not events:
                 self.missing.add(aggregate_id)
                 continue
-            domain_events = [self.app.mapper.to_domain_event(e) for e in events]
-            self.aggregates[aggregate_id] = project_aggregate(None, domain_events)
+            aggregate: Any = None
+            for stored_event in events:
+                # What eventsourcing's project_aggregate does, without its per-event
+                # isinstance check against a runtime Protocol (tens of µs each).
+                domain_event: Any = self.app.mapper.to_domain_event(stored_event)
+                aggregate = domain_event.mutate(aggregate)
+            self.aggregates[aggregate_id] = aggregate
 
     def get(self, aggregate_id: UUID, cls: type[A]) -> A | None:
         """An aggregate as this unit of work sees it, or None if it does not exist."""

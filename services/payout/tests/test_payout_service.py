@@ -10,6 +10,7 @@ import json
 import re
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, TypeVar
@@ -48,10 +49,11 @@ from bansos_libs.context import ActorDict
 from bansos_libs.settings import ServiceSettings
 from bansos_payout.application import PayoutSettings
 from bansos_payout.bootstrap import Payouts, bootstrap
+from bansos_payout.desk import CounterDesk
 from bansos_payout.domain.payout import Payout, PayoutRefusedError
 from bansos_payout.files import BankResultLine, SettlementLine, write_bank_result, write_settlement
 from bansos_payout.handlers import NoScheduleError
-from bansos_payout.service import FileReport, PayoutNotFoundError
+from bansos_payout.service import Collection, FileReport, PayoutNotFoundError
 from bansos_payout.views import FILE_LINES
 from tests.fixtures.payout import feed, feed_batch, payout_rows, published, stored
 
@@ -1210,3 +1212,51 @@ def test_the_credit_instructions_list_the_banks_payouts_still_to_credit(
     assert payouts.service.credit_instructions(PROGRAM, PERIOD, "BNI", "35.18").splitlines() == [
         "payout_id,household_id,bank,amount,program,period,village"
     ]
+
+
+# -- the counter desk: concurrent collections, one transaction ------------------------------
+
+
+def test_concurrent_collections_are_recorded_together_and_answered_one_by_one(
+    payouts: Payouts,
+) -> None:
+    households = [f"HH-D{n}" for n in range(40)]
+    wrong = "HH-WRONG-CODE"
+    feed(payouts, *(pos_household(h) for h in [*households, wrong]), approved(*households, wrong))
+    before = stored(payouts)
+    desk = CounterDesk(payouts.service)
+
+    def report(household_id: str, reference: str, code: str | None = None) -> Collection:
+        return Collection(
+            pid(household_id),
+            code_of(payouts, household_id) if code is None else code,
+            AMOUNT,
+            INSIDE,
+            reference,
+            POS_OPERATOR,
+        )
+
+    reports = [report(h, f"POS-{h}") for h in households]
+    reports.append(report(households[0], "POS-AGAIN"))  # the same payout, another reference
+    reports.append(report(households[1], f"POS-{households[1]}"))  # the same report again
+    reports.append(report(wrong, "POS-WRONG", code="AAAA-BBBB-CCCC-DDDD"))
+    with ThreadPoolExecutor(16) as pool:
+        answers = list(pool.map(lambda r: _answer(desk, r), reports))
+    desk.close()
+    assert answers.count("recorded") == len(households)
+    assert sorted(a for a in answers if a != "recorded") == [
+        "ALREADY_COLLECTED",
+        "INVALID_CODE",
+        "unchanged",
+    ]
+    disbursed = of(published(payouts), PayoutDisbursed)
+    assert sorted(e.payout_id for e in disbursed) == sorted(pid(h) for h in households)
+    assert stored(payouts) == before + len(households)
+
+
+def _answer(desk: CounterDesk, report: Collection) -> str:
+    try:
+        _, changed = desk.collect(report)
+    except PayoutRefusedError as refusal:
+        return refusal.code
+    return "recorded" if changed else "unchanged"

@@ -45,11 +45,12 @@ from bansos_libs.http import validation_errors_without_input
 from bansos_libs.settings import ServiceSettings
 from bansos_libs.views import ViewDatabase, ViewUpdater
 from bansos_payout.application import PayoutApplication, PayoutSettings
+from bansos_payout.desk import CounterDesk
 from bansos_payout.domain.payout import PayoutRefusedError, PayoutState
 from bansos_payout.files import FileFormatError, decode_file
 from bansos_payout.reports import reconciliation, summary, unplaced_lines
 from bansos_payout.schedule import ScheduleError
-from bansos_payout.service import FileReport, PayoutNotFoundError, PayoutService
+from bansos_payout.service import Collection, FileReport, PayoutNotFoundError, PayoutService
 from bansos_payout.views import BENEFICIARIES, PAYOUTS, PayoutView
 
 __all__ = [
@@ -465,6 +466,7 @@ def create_api(
     view = ViewUpdater(app, PayoutView(), ViewDatabase(settings))
     database = view.database
     service = PayoutService(app, view, schedules, signer)
+    desk = CounterDesk(service)
     limit = options.max_upload_bytes
     http = FastAPI(
         title="bansos payout",
@@ -610,14 +612,16 @@ def create_api(
         """A collection at the counter: checked against the code, the windows and the
         amount; repeating the same report changes nothing."""
         require(principal, COLLECTORS, action="report collections")
-        payout, changed = service.collect(
-            payout_id=body.payout_id,
-            code=body.collection_code,
-            amount=body.amount,
-            at=body.collected_at.astimezone(UTC),
-            reference=body.channel_reference,
-            actor=_actor(principal),
-            region=_scope(principal),
+        payout, changed = desk.collect(
+            Collection(
+                payout_id=body.payout_id,
+                code=body.collection_code,
+                amount=body.amount,
+                at=body.collected_at.astimezone(UTC),
+                reference=body.channel_reference,
+                actor=_actor(principal),
+                region=_scope(principal),
+            )
         )
         if not changed:
             response.status_code = 200

@@ -31,9 +31,10 @@ def windows_of(schedule: Schedule, village: str) -> list[Window]:
 
 
 def assign_channel(
-    payment: dict[str, Any], facts: dict[str, Any], schedule: Schedule, village: str
+    payment: dict[str, Any], facts: dict[str, Any], windows: list[Window]
 ) -> tuple[str, str | None, str | None, list[Window]]:
-    """``(channel, bank, location, windows)`` for a household with ``facts``.
+    """``(channel, bank, location, windows)`` for a household with ``facts``, whose
+    village has the PT Pos collection ``windows``.
 
     A household that should be paid by bank but has no KKS bank on record is paid by
     PT Pos: money that cannot be credited anywhere would only fail later.
@@ -42,5 +43,4 @@ def assign_channel(
     channel = payment["existing_channel"] if existing else payment["new_channel"]
     if channel == "BANK_KKS" and facts.get("bank"):
         return channel, facts["bank"], f"KKS {facts['bank']}", []
-    windows = windows_of(schedule, village)
     return "POS", None, windows[0]["place"] if windows else None, windows

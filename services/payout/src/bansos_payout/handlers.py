@@ -30,7 +30,7 @@ from bansos_contracts.registry import (
 from bansos_libs.eventstore import UnitOfWork
 from bansos_payout.channels import assign_channel, windows_of
 from bansos_payout.domain.beneficiary import Beneficiary, Entry, Facts, beneficiary_uuid
-from bansos_payout.domain.payout import Payout, payout_uuid
+from bansos_payout.domain.payout import Payout, Window, payout_uuid
 from bansos_payout.schedule import Schedule
 
 __all__ = ["NoScheduleError", "PayoutHandler", "cancellation_reason", "fold_facts"]
@@ -47,6 +47,14 @@ class PayoutHandler:
 
     def __init__(self, schedules: Schedules) -> None:
         self.schedules = dict(schedules)
+        self._windows: dict[tuple[str, str, str], list[Window]] = {}
+
+    def windows(self, program: str, period: str, village: str) -> list[Window]:
+        """A village's collection windows for a program period (computed once)."""
+        key = (program, period, village)
+        if key not in self._windows:
+            self._windows[key] = windows_of(self.schedules[(program, period)], village)
+        return self._windows[key]
 
     def prefetch(self, events: Sequence[Event], uow: UnitOfWork) -> None:
         """Load the beneficiaries and payouts a whole batch touches, with one query."""
@@ -86,8 +94,12 @@ class PayoutHandler:
         facts = fold_facts(beneficiary.facts if beneficiary else None, event)
         if facts is None or (beneficiary is not None and facts == beneficiary.facts):
             return
-        beneficiary = beneficiary or Beneficiary(household_id=household_id)
-        beneficiary.record_facts(facts, event.subject_version)
+        if beneficiary is None:  # first seen: one event with the facts
+            beneficiary = Beneficiary(
+                household_id=household_id, facts=facts, registry_version=event.subject_version
+            )
+        else:
+            beneficiary.record_facts(facts, event.subject_version)
         for entry in list(beneficiary.awaiting.values()):
             self._schedule(uow, beneficiary, entry)
             beneficiary.take_entry(entry["list_id"])
@@ -115,7 +127,8 @@ class PayoutHandler:
             "payment": event.payment.model_dump(mode="json"),
         }
         for household_id in event.household_ids:
-            if uow.get(payout_uuid(payout_id(event.program, event.period, household_id)), Payout):
+            the_payout_id = payout_id(event.program, event.period, household_id)
+            if uow.get(payout_uuid(the_payout_id), Payout):
                 continue
             beneficiary = uow.get(beneficiary_uuid(household_id), Beneficiary)
             beneficiary = beneficiary or Beneficiary(household_id=household_id)
@@ -123,7 +136,7 @@ class PayoutHandler:
                 if beneficiary.await_facts(entry):
                     uow.collect(beneficiary)
                 continue
-            self._schedule(uow, beneficiary, entry)
+            self._schedule(uow, beneficiary, entry, known_new=True)
 
     def decided(self, event: EligibilityDecided, uow: UnitOfWork) -> None:
         """Cancel or reinstate the household's payout when its status changes."""
@@ -150,20 +163,21 @@ class PayoutHandler:
         else:
             changed = payout.reinstate(
                 caused_by=str(event.event_id),
-                windows=windows_of(schedule, payout.village),
+                windows=self.windows(key[0], key[1], payout.village),
             )
         if changed:
             uow.collect(payout)
 
-    def _schedule(self, uow: UnitOfWork, beneficiary: Beneficiary, entry: Entry) -> None:
+    def _schedule(
+        self, uow: UnitOfWork, beneficiary: Beneficiary, entry: Entry, *, known_new: bool = False
+    ) -> None:
         program, period, household_id = entry["program"], entry["period"], beneficiary.household_id
-        if uow.get(payout_uuid(payout_id(program, period, household_id)), Payout) is not None:
+        if not known_new and uow.get(payout_uuid(payout_id(program, period, household_id)), Payout):
             return
-        schedule = self.schedules[(program, period)]
         facts = beneficiary.facts
         assert facts is not None
         channel, bank, location, windows = assign_channel(
-            entry["payment"], facts, schedule, entry["village"]
+            entry["payment"], facts, self.windows(program, period, entry["village"])
         )
         payout = Payout.schedule(
             program=program, period=period, household_id=household_id,

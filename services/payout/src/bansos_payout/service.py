@@ -17,6 +17,7 @@ from typing import Any
 from eventsourcing.persistence import IntegrityError
 
 from bansos_libs.context import ActorDict, command_context
+from bansos_libs.eventstore import UnitOfWork
 from bansos_libs.views import ViewUpdater
 from bansos_payout.application import PayoutApplication
 from bansos_payout.channels import windows_of
@@ -34,7 +35,7 @@ from bansos_payout.files import (
 from bansos_payout.schedule import Schedule
 from bansos_payout.views import PAYOUTS, SPTJM
 
-__all__ = ["FileReport", "LineOutcome", "PayoutNotFoundError", "PayoutService"]
+__all__ = ["Collection", "FileReport", "LineOutcome", "PayoutNotFoundError", "PayoutService"]
 
 CLOCK_SKEW = timedelta(minutes=5)
 """How far in the future a channel's timestamp may be (clocks differ)."""
@@ -42,6 +43,20 @@ CLOCK_SKEW = timedelta(minutes=5)
 
 class PayoutNotFoundError(LookupError):
     """No payout has this id (within the caller's region)."""
+
+
+@dataclass(frozen=True)
+class Collection:
+    """A collection reported by the PT Pos counter application."""
+
+    payout_id: str
+    code: str
+    amount: int
+    at: datetime
+    reference: str
+    actor: ActorDict
+    region: str | None = None
+    """The region the reporting channel is confined to (None: national)."""
 
 
 @dataclass(frozen=True)
@@ -121,26 +136,52 @@ class PayoutService:
         Raises :class:`PayoutRefusedError` (code, window, state, amount) or
         :class:`PayoutNotFoundError`.
         """
-        self._not_future(at)
+        report = Collection(payout_id, code, amount, at, reference, actor, region)
+        [result] = self.collect_many([report])
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    def collect_many(
+        self, reports: Sequence[Collection]
+    ) -> list[tuple[Payout, bool] | PayoutRefusedError | PayoutNotFoundError]:
+        """Many collections in one transaction, each answered on its own: a refusal of
+        one does not affect the others. Reports of the same payout are taken in order."""
         for _ in range(3):
             uow = self.app.unit_of_work()
-            payout = uow.get(payout_uuid(payout_id), Payout)
-            if payout is None or not _in_region(payout.village, region):
-                raise PayoutNotFoundError(f"no payout {payout_id[:80]}")
-            with command_context(actor):
-                changed = payout.collect(
-                    code=code, check=self.signer.check, amount=amount, at=at,
-                    reference=reference, source="COUNTER",
-                )  # fmt: skip
-                if not changed:
-                    return payout, False
-                uow.collect(payout)
+            uow.preload(payout_uuid(r.payout_id) for r in reports)
+            results: list[tuple[Payout, bool] | PayoutRefusedError | PayoutNotFoundError] = []
+            for report in reports:
+                try:
+                    results.append(self._collect(uow, report))
+                except (PayoutRefusedError, PayoutNotFoundError) as refusal:
+                    results.append(refusal)
+            if not uow.pending:
+                return results
             try:
                 self.app.commit(uow)
             except IntegrityError:
-                continue  # reported twice at once: the retry sees the first and answers
-            return payout, True
-        raise RuntimeError(f"payout {payout_id} kept changing; retry")
+                # A payout changed meanwhile (another process): take them one by one,
+                # each of which re-reads its payout.
+                if len(reports) > 1:
+                    return [result for r in reports for result in self.collect_many([r])]
+                continue
+            return results
+        raise RuntimeError(f"payout {reports[0].payout_id} kept changing; retry")
+
+    def _collect(self, uow: UnitOfWork, report: Collection) -> tuple[Payout, bool]:
+        self._not_future(report.at)
+        payout = uow.get(payout_uuid(report.payout_id), Payout)
+        if payout is None or not _in_region(payout.village, report.region):
+            raise PayoutNotFoundError(f"no payout {report.payout_id[:80]}")
+        with command_context(report.actor):
+            changed = payout.collect(
+                code=report.code, check=self.signer.check, amount=report.amount, at=report.at,
+                reference=report.reference, source="COUNTER",
+            )  # fmt: skip
+            if changed:
+                uow.collect(payout)
+        return payout, changed
 
     @staticmethod
     def _not_future(at: datetime) -> None:

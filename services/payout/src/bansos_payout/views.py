@@ -140,6 +140,8 @@ def _reconciled(sql: Sql, e: Any) -> None:
 
 def _facts_recorded(sql: Sql, e: Any) -> None:
     f = e.facts
+    if f is None:  # noted from a decision or a list, before the registry
+        return
     district, regency = f["village"].rsplit(".", 1)[0], ".".join(f["village"].split(".")[:2])
     sql.execute(
         f"INSERT INTO {BENEFICIARIES} VALUES (%s, %s, %s, %s, %s, %s, %s)"
@@ -202,6 +204,7 @@ _HANDLERS: dict[str, Callable[[Sql, Any], None]] = {
     "Payout.RecoveryFlagged": _recovery_flagged,
     "Payout.Failed": _failed,
     "Payout.Reconciled": _reconciled,
+    "Beneficiary.Noted": _facts_recorded,
     "Beneficiary.FactsRecorded": _facts_recorded,
     "Sptjm.Entered": _sptjm_entered,
     "ChannelFile.Imported": _file_imported,

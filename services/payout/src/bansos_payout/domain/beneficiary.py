@@ -12,6 +12,7 @@ Each source is taken once, by its version, so re-reading any topic changes nothi
 
 from __future__ import annotations
 
+import functools
 import uuid
 from typing import Any
 
@@ -28,6 +29,7 @@ Entry = dict[str, Any]
 "ruleset_id", "payment"}``."""
 
 
+@functools.lru_cache(maxsize=262_144)
 def beneficiary_uuid(household_id: str) -> uuid.UUID:
     """The aggregate id of a household's beneficiary record."""
     return uuid.uuid5(BENEFICIARY_NAMESPACE, household_id)
@@ -38,6 +40,9 @@ class Beneficiary(Aggregate):
 
     class Noted(Aggregate.Created):
         household_id: str
+        facts: Facts | None = None
+        """The register facts, when the household was first seen on the registry topic."""
+        registry_version: int = 0
 
     class FactsRecorded(Aggregate.Event):
         household_id: str
@@ -63,10 +68,12 @@ class Beneficiary(Aggregate):
         return beneficiary_uuid(household_id)
 
     @event(Noted)
-    def __init__(self, household_id: str) -> None:
+    def __init__(
+        self, household_id: str, facts: Facts | None = None, registry_version: int = 0
+    ) -> None:
         self.household_id = household_id
-        self.facts: Facts | None = None
-        self.registry_version = 0
+        self.facts: Facts | None = None if facts is None else dict(facts)
+        self.registry_version = registry_version
         self.decision_version = 0
         self.decisions: dict[str, dict[str, str]] = {}
         self.awaiting: dict[str, Entry] = {}

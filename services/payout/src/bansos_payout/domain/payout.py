@@ -16,6 +16,7 @@ changes nothing and is not an error: channels retry.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -60,6 +61,7 @@ class PayoutRefusedError(ValueError):
         """``ALREADY_COLLECTED``, ``OUTSIDE_WINDOW``, ``CANCELLED``, ``INVALID_CODE``, …"""
 
 
+@functools.lru_cache(maxsize=262_144)
 def payout_uuid(payout_id: str) -> uuid.UUID:
     """The aggregate id of a payout."""
     return uuid.uuid5(PAYOUT_NAMESPACE, payout_id)
