@@ -13,6 +13,7 @@ atomically, optionally with a tracking record.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar, TypeVar, cast
@@ -51,8 +52,22 @@ class ServiceApplication(Application[UUID]):
         super().__init__(env=self.settings.eventsourcing_env())
 
     def construct_recorder(self) -> ProcessRecorder:
-        """Process recorder: events and tracking positions commit together."""
-        return self.factory.process_recorder()
+        """Process recorder: events and tracking positions commit together.
+
+        The roles of a service start at once and each creates the tables if they do not
+        exist; PostgreSQL may refuse two concurrent ``CREATE TABLE IF NOT EXISTS`` ("tuple
+        concurrently updated"), so creation is retried: the second attempt finds them.
+        """
+        from eventsourcing.persistence import IntegrityError, InternalError
+
+        for attempt in range(1, 6):
+            try:
+                return self.factory.process_recorder()
+            except (InternalError, IntegrityError):
+                if attempt == 5:
+                    raise
+                time.sleep(0.2 * attempt)
+        raise AssertionError("unreachable")
 
     @property
     def process_recorder(self) -> ProcessRecorder:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -183,12 +184,24 @@ class ViewUpdater:
         self.view = view
         self.database = database
         self.batch_size = batch_size
-        with database.transaction() as sql:
+        # A service's roles start at once: PostgreSQL may refuse concurrent CREATE ... IF
+        # NOT EXISTS of the same table; the next attempt finds it created.
+        for attempt in range(1, 6):
+            try:
+                self._create_tables()
+                return
+            except Exception:
+                if attempt == 5:
+                    raise
+                time.sleep(0.2 * attempt)
+
+    def _create_tables(self) -> None:
+        with self.database.transaction() as sql:
             sql.execute(
                 f"CREATE TABLE IF NOT EXISTS {TRACKING_TABLE} "
                 "(view_name TEXT PRIMARY KEY, position BIGINT NOT NULL)"
             )
-            for statement in view.create_statements():
+            for statement in self.view.create_statements():
                 sql.execute(statement)
 
     def position(self) -> int:
