@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
+import time
 import uuid
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -63,8 +64,15 @@ def new_database() -> str:
 def drop_database(url: str) -> None:
     """Drop a database made by ``new_database``."""
     name = urlsplit(url).path.lstrip("/")
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    for attempt in range(10):
+        try:
+            with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            return
+        except psycopg.errors.InsufficientPrivilege:
+            # An autovacuum worker (the server's own role) is on it; it finishes soon.
+            time.sleep(1 + attempt)
+    print(f"could not drop database {name} (autovacuum busy); drop it later")
 
 
 def service_env(prefix: str, database_url: str, key_file: Path) -> dict[str, str]:
