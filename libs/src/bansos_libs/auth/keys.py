@@ -10,12 +10,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
-import secrets
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from bansos_libs.secretfile import create_once
 
 __all__ = [
     "generate_dev_key",
@@ -78,15 +78,6 @@ def key_id(public_key: Ed25519PublicKey) -> str:
     return _b64url(hashlib.sha256(canonical.encode("ascii")).digest())
 
 
-def _write_exclusive(target: Path, pem: bytes) -> None:
-    try:
-        descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(pem)
-
-
 def load_or_create_dev_key(path: Path | str) -> Ed25519PrivateKey:
     """Read the development key at ``path``, creating it (and its directory) on first use.
 
@@ -94,23 +85,6 @@ def load_or_create_dev_key(path: Path | str) -> Ed25519PrivateKey:
     processes starting at once end up with the same key.
     """
     target = Path(path).expanduser()
-    if target.exists():
-        return load_private_key_pem(target.read_bytes(), source=str(target))
-    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    pem = private_key_pem(generate_dev_key())
-    temporary = target.with_name(f".{target.name}.{secrets.token_hex(8)}.tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(pem)
-            handle.flush()
-            os.fsync(handle.fileno())
-        try:
-            os.link(temporary, target)
-        except FileExistsError:  # another process won the race: use its key
-            pass
-        except OSError:  # a filesystem without hard links
-            _write_exclusive(target, pem)
-    finally:
-        temporary.unlink(missing_ok=True)
+    if not target.exists():
+        create_once(target, private_key_pem(generate_dev_key()))
     return load_private_key_pem(target.read_bytes(), source=str(target))

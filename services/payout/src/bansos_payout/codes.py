@@ -15,10 +15,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import os
 import secrets
 import string
 from pathlib import Path
+
+from bansos_libs.secretfile import create_once
 
 __all__ = [
     "CODE_LENGTH",
@@ -122,15 +123,6 @@ def load_code_key(path: Path) -> bytes:
     return _parse_key(target.read_bytes(), str(target))
 
 
-def _write_exclusive(target: Path, key: bytes) -> None:
-    try:
-        descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(key)
-
-
 def load_or_create_code_key(path: Path) -> bytes:
     """Read the code key at ``path``, creating it (and its directory) on first use.
 
@@ -139,24 +131,6 @@ def load_or_create_code_key(path: Path) -> bytes:
     up with the same key.
     """
     target = Path(path).expanduser()
-    if target.exists():
-        return load_code_key(target)
-    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    key = secrets.token_bytes(MIN_KEY_BYTES)
-    temporary = target.with_name(f".{target.name}.{secrets.token_hex(8)}.tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            os.fchmod(handle.fileno(), 0o600)  # whatever the umask
-            handle.write(key)
-            handle.flush()
-            os.fsync(handle.fileno())
-        try:
-            os.link(temporary, target)
-        except FileExistsError:  # another process won the race: use its key
-            pass
-        except OSError:  # a filesystem without hard links
-            _write_exclusive(target, key)
-    finally:
-        temporary.unlink(missing_ok=True)
+    if not target.exists():
+        create_once(target, secrets.token_bytes(MIN_KEY_BYTES))
     return load_code_key(target)

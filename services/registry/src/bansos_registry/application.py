@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 from pathlib import Path
 
 from eventsourcing.cryptography import AESCipher
@@ -18,6 +17,7 @@ from pydantic import SecretStr
 
 from bansos_libs.eventstore import ServiceApplication
 from bansos_libs.logs import get_logger
+from bansos_libs.secretfile import create_once
 from bansos_libs.settings import ServiceSettings, repo_root
 
 log = get_logger("bansos.registry")
@@ -32,11 +32,7 @@ class RegistryApplication(ServiceApplication):
 def dev_cipher_key(folder: Path | None = None) -> str:
     """The development cipher key, created on first use (never for production)."""
     path = (folder or repo_root() / ".local" / "dev-keys") / "registry-cipher.key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(AESCipher.create_key(32))
+    create_once(path, AESCipher.create_key(32).encode())
     return path.read_text().strip()
 
 
