@@ -8,6 +8,7 @@ every event of one case, so the case stays on one partition.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, StringConstraints, model_validator
@@ -28,6 +29,7 @@ from bansos_contracts.values import (
     HouseholdId,
     Identifier,
     Sha256Hex,
+    UtcDateTime,
     VillageCode,
 )
 
@@ -99,6 +101,8 @@ class CaseSubmitted(CaseEvent):
     """The submitter's own words."""
     evidence: tuple[Evidence, ...] = ()
     """Photos and documents, by content hash, with coordinates."""
+    location: GeoPoint | None = None
+    """Where the family lives (a self-registration's GPS coordinates)."""
 
     @model_validator(mode="after")
     def _household_needed(self) -> CaseSubmitted:
@@ -119,6 +123,20 @@ class CaseReviewed(CaseEvent):
     """What the stage concluded."""
     notes: Text = ""
     """The reviewer's notes."""
+    visited_at: UtcDateTime | None = None
+    """Field check: when the household was visited."""
+    location: GeoPoint | None = None
+    """Field check: where the visit took place."""
+    evidence: tuple[Evidence, ...] = ()
+    """Field check: photos taken on the visit, by content hash."""
+    meeting_date: date | None = None
+    """Musdesus: the day of the village deliberation."""
+    attendance: int | None = Field(default=None, ge=1)
+    """Musdesus: how many people took part."""
+    next_stage: ReviewStage | None = None
+    """The stage the case goes to now; null when this review ended the chain."""
+    due_at: UtcDateTime | None = None
+    """When the next stage's service level ends."""
 
 
 class CaseResolved(CaseEvent):

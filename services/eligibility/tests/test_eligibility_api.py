@@ -25,9 +25,9 @@ from bansos_contracts.values import Region, VulnerabilityFlags
 from bansos_eligibility.api import NO_MATCH, create_api
 from bansos_eligibility.application import EligibilitySettings
 from bansos_eligibility.bootstrap import Eligibility, bootstrap
-from bansos_eligibility.registry_client import Identified
 from bansos_libs.auth import TokenIssuer, TokenVerifier
 from bansos_libs.auth.fastapi import use_verifier
+from bansos_libs.registry_client import Identified
 from bansos_libs.settings import ServiceSettings
 from tests.fixtures.eligibility import feed, published
 

@@ -21,11 +21,6 @@ from bansos_contracts.enums import ExclusionReason
 from bansos_eligibility.application import EligibilityApplication, EligibilitySettings
 from bansos_eligibility.domain.beneficiary_list import ListError
 from bansos_eligibility.lists import ListService, ListState, UnknownProgramPeriodError
-from bansos_eligibility.registry_client import (
-    Identify,
-    RegistryClient,
-    RegistryUnavailableError,
-)
 from bansos_eligibility.status import StatusAnswer, read_status
 from bansos_eligibility.views import DECISIONS, LISTS, EligibilityView
 from bansos_libs.auth import Principal, RegionCode, RegionLevel, Role
@@ -35,6 +30,11 @@ from bansos_libs.auth.service import ServiceTokens
 from bansos_libs.context import ActorDict
 from bansos_libs.http import validation_errors_without_input
 from bansos_libs.ratelimit import RateLimiter
+from bansos_libs.registry_client import (
+    Identify,
+    RegistryClient,
+    RegistryUnavailableError,
+)
 from bansos_libs.settings import ServiceSettings
 from bansos_libs.views import ViewDatabase, ViewUpdater
 

@@ -38,7 +38,7 @@ from bansos_libs.auth import Principal, RegionCode, RegionLevel, Role
 from bansos_libs.auth.fastapi import authenticate, install_auth_error_handlers, require
 from bansos_libs.auth.roles import STAFF_ROLES
 from bansos_libs.context import ActorDict
-from bansos_libs.http import validation_errors_without_input
+from bansos_libs.http import read_body, validation_errors_without_input
 from bansos_libs.settings import ServiceSettings
 from bansos_libs.views import ViewDatabase, ViewUpdater
 from bansos_payout.api_models import (
@@ -154,22 +154,7 @@ def _in(column: str, region: str) -> tuple[str, list[str]]:
 
 async def _read_file(request: Request, limit: int, name: str) -> str:
     """The request body as the text of a channel file, at most ``limit`` bytes."""
-    content_type = request.headers.get("content-type", "")
-    if content_type.startswith(("multipart/", "application/x-www-form-urlencoded")):
-        raise HTTPException(
-            415, "send the file itself as the request body (Content-Type: text/csv), not a form"
-        )
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise HTTPException(413, f"the file is larger than the {limit:,} bytes accepted")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise HTTPException(413, f"the file is larger than the {limit:,} bytes accepted")
-        chunks.append(chunk)
-    return decode_file(b"".join(chunks), name)
+    return decode_file(await read_body(request, limit, "file"), name)
 
 
 def _mismatch(data: dict[str, Any]) -> MismatchOut:
