@@ -89,6 +89,7 @@ class ServiceStack:
             "BANSOS_AUTH_DEV_KEY_FILE": str(self.key_file),
             "BANSOS_CIPHER_KEY": self.cipher_key,
             "BANSOS_CODE_KEY": self.code_key,
+            "BANSOS_EVIDENCE_DIR": str(self.folder / "evidence"),
         }
         if "registry" in self.ports:
             env["BANSOS_REGISTRY_URL"] = self.url("registry")

@@ -29,6 +29,7 @@ from bansos_payout.files import (
 )
 from bansos_registry.sample import SampleSpec, write_snapshot
 from tests.integration.services import ServiceStack
+from tests.integration.workflow import Api, approve_every_village, count, payouts_by_id
 
 pytestmark = pytest.mark.integration
 
@@ -49,63 +50,6 @@ def stack(
     services.stop()
 
 
-class Api:
-    """The stack's HTTP APIs, each call with a token of the given role and region."""
-
-    def __init__(self, stack: ServiceStack) -> None:
-        self.stack = stack
-
-    def call(
-        self, method: str, service: str, path: str, role: str, region: str, **kwargs: Any
-    ) -> httpx.Response:
-        token = self.stack.token(role, region, subject=f"{role.lower()}-{region}")
-        headers = {"Authorization": f"Bearer {token}", **kwargs.pop("headers", {})}
-        return httpx.request(
-            method, self.stack.url(service) + path, headers=headers, timeout=60, **kwargs
-        )
-
-    def ok(self, method: str, service: str, path: str, role: str, region: str, **kw: Any) -> Any:
-        answer = self.call(method, service, path, role, region, **kw)
-        assert answer.status_code in (200, 201), (path, answer.status_code, answer.text)
-        return answer.json() if "json" in answer.headers.get("content-type", "") else answer.text
-
-
-def _count(stack: ServiceStack, service: str, statement: str, *params: Any) -> int:
-    return int(stack.query(service, statement, params)[0][0])
-
-
-def _payouts(stack: ServiceStack) -> dict[str, tuple[Any, ...]]:
-    rows = stack.query(
-        "payout",
-        "SELECT payout_id, channel, bank, state, amount, reported_amount, settled_amount,"
-        " failure_reason, outcome, cancel_reason, attempt FROM payouts",
-    )
-    return {row[0]: tuple(row[1:]) for row in rows}
-
-
-def _approve_every_village(api: Api, villages: list[str]) -> int:
-    """Village operators verify (one household excluded as MOVED in the first village),
-    then a regency officer approves; the number of households approved."""
-    approved = 0
-    for index, village in enumerate(villages):
-        path = f"/lists/{PROGRAM}/{PERIOD}/villages/{village}"
-        eligible = api.ok("GET", "eligibility", path, "VILLAGE_OPERATOR", village)["eligible"]
-        if not eligible:
-            continue
-        excluded = [{"household_id": eligible[0], "reason": "MOVED"}] if index == 0 else []
-        valid = eligible[1:] if excluded else eligible
-        api.ok(
-            "POST", "eligibility", path + "/verification", "VILLAGE_OPERATOR", village,
-            json={"valid": valid, "excluded": excluded, "notes": "Musdesus"},
-        )  # fmt: skip
-        api.ok(
-            "POST", "eligibility", path + "/approval", "REGENCY_OFFICER", REGENCY,
-            json={"expected_households": len(valid)},
-        )  # fmt: skip
-        approved += len(valid)
-    return approved
-
-
 def test_a_whole_period_balances_to_the_rupiah(stack: ServiceStack) -> None:
     snapshot = stack.folder / "sample.csv"
     write_snapshot(snapshot, SampleSpec(households=HOUSEHOLDS, seed=23))
@@ -117,13 +61,13 @@ def test_a_whole_period_balances_to_the_rupiah(stack: ServiceStack) -> None:
     api = Api(stack)
     decisions = "SELECT count(*) FROM eligibility_decisions"
     stack.wait_for(
-        lambda: _count(stack, "eligibility", decisions) == HOUSEHOLDS * PROGRAMS, 120, "decisions"
+        lambda: count(stack, "eligibility", decisions) == HOUSEHOLDS * PROGRAMS, 120, "decisions"
     )
     villages = sorted({r["village_code"] for r in rows})
-    approved = _approve_every_village(api, villages)
+    approved = approve_every_village(api, villages)
     assert approved > 50
-    stack.wait_for(lambda: len(_payouts(stack)) == approved, 120, "payouts scheduled")
-    payouts = _payouts(stack)
+    stack.wait_for(lambda: len(payouts_by_id(stack)) == approved, 120, "payouts scheduled")
+    payouts = payouts_by_id(stack)
     by_row = {r["household_id"]: r for r in rows}
 
     # Channels: PKH/BPNT recipients with a KKS bank by bank, everyone else by PT Pos.
@@ -160,10 +104,10 @@ def test_a_whole_period_balances_to_the_rupiah(stack: ServiceStack) -> None:
     lost_code = invitation(lost)["collection_code"]
     by_row[lost.rsplit(":", 1)[1]]["decile"] = "7"
     stack.import_snapshot(rows, "S-2", 2)
-    stack.wait_for(lambda: _payouts(stack)[lost][2] == "CANCELLED", 60, "cancellation")
+    stack.wait_for(lambda: payouts_by_id(stack)[lost][2] == "CANCELLED", 60, "cancellation")
     refused = collect(lost, lost_code, "POS-LOST")
     assert refused.status_code == 409 and refused.json()["code"] == "CANCELLED"
-    assert _payouts(stack)[lost][8] == "INELIGIBLE"
+    assert payouts_by_id(stack)[lost][8] == "INELIGIBLE"
 
     # PT Pos: most collect at the counter; a code is refused twice and out of its window.
     to_collect = pos[1 : int(len(pos) * 0.8)]
@@ -212,7 +156,7 @@ def test_a_whole_period_balances_to_the_rupiah(stack: ServiceStack) -> None:
             REGENCY, content=write_bank_result(result), headers={"Content-Type": "text/csv"},
         )  # fmt: skip
         assert report["refused"] == []
-    stack.wait_for(lambda: _payouts(stack)[rejected][0] == "POS", 30, "fallback to PT Pos")
+    stack.wait_for(lambda: payouts_by_id(stack)[rejected][0] == "POS", 30, "fallback to PT Pos")
     fallback_code = invitation(rejected)["collection_code"]
     references[rejected] = "POS-FALLBACK"
     assert collect(rejected, fallback_code, "POS-FALLBACK").status_code == 201
@@ -241,12 +185,12 @@ def test_a_whole_period_balances_to_the_rupiah(stack: ServiceStack) -> None:
         assert report["refused"] == []
 
     def settled() -> bool:
-        return all(v[5] is not None for v in _payouts(stack).values() if v[2] == "DISBURSED")
+        return all(v[5] is not None for v in payouts_by_id(stack).values() if v[2] == "DISBURSED")
 
     stack.wait_for(settled, 30, "settlements in the read model")
 
     # A bad settlement file is reported line by line and changes nothing.
-    before = _payouts(stack)
+    before = payouts_by_id(stack)
     good, other = to_collect[1], to_collect[2]
     bad = [
         SettlementLine(2, f"{PROGRAM}:{PERIOD}:NO-SUCH-HH", None, AMOUNT, "X-1", paid_at),
@@ -267,7 +211,7 @@ def test_a_whole_period_balances_to_the_rupiah(stack: ServiceStack) -> None:
         content=write_settlement(bad), headers={"Content-Type": "text/csv"},
     )  # fmt: skip
     assert again["already_imported"] is True
-    assert _payouts(stack) == before
+    assert payouts_by_id(stack) == before
 
     # After the last window the rest fail; each village's SPTJM backs reconciliation.
     failed = api.ok(
@@ -300,8 +244,8 @@ def test_a_whole_period_balances_to_the_rupiah(stack: ServiceStack) -> None:
 
     # The totals balance to the rupiah.
     reconciled = "SELECT count(*) FROM payouts WHERE state = 'RECONCILED'"
-    stack.wait_for(lambda: _count(stack, "payout", reconciled) == len(unpaid), 30, "read model")
-    final = _payouts(stack)
+    stack.wait_for(lambda: count(stack, "payout", reconciled) == len(unpaid), 30, "read model")
+    final = payouts_by_id(stack)
     states = Counter(v[2] for v in final.values())
     assert states == {
         "DISBURSED": len(references) + len(bank) - 1,
@@ -325,7 +269,7 @@ def test_a_whole_period_balances_to_the_rupiah(stack: ServiceStack) -> None:
     # Consuming every input topic again from offset 0: no second payout, no new total.
     store = "SELECT max(notification_id) FROM payout_events"
     store_before, topic_before = (
-        _count(stack, "payout", store),
+        count(stack, "payout", store),
         len(stack.published("bansos.payout.v1")),
     )
     stack.processes["payout"].stop()
@@ -335,6 +279,6 @@ def test_a_whole_period_balances_to_the_rupiah(stack: ServiceStack) -> None:
     assert stack.consumer_positions("payout") == {}
     stack.start("payout")
     stack.wait_for(lambda: stack.consumer_positions("payout") == consumed, 120, "consumed again")
-    assert _count(stack, "payout", store) == store_before
+    assert count(stack, "payout", store) == store_before
     assert len(stack.published("bansos.payout.v1")) == topic_before
-    assert _payouts(stack) == final
+    assert payouts_by_id(stack) == final
