@@ -5,7 +5,7 @@ UV ?= uv
 PY := .venv/bin/python
 KAFKA := 127.0.0.1:$(or $(KAFKA_PORT),9092)
 TOPICS := bansos.registry.v1 bansos.objections.v1 bansos.eligibility.v1 bansos.payout.v1 bansos.deadletter.v1
-SERVICES := $(patsubst services/%/,%,$(dir $(wildcard services/*/src/bansos_*/__main__.py)))
+SERVICES := $(foreach f,$(wildcard services/*/src/bansos_*/__main__.py),$(word 2,$(subst /, ,$f)))
 
 .PHONY: help setup run stop test lint format bench schemas unit integration
 
