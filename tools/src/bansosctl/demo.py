@@ -3,6 +3,8 @@
 Everything goes through the services' public APIs with development staff tokens, as
 the people of DOMAIN.md would act: each village operator verifies the village's list
 (Musdesus), a regency officer approves it, the payout service schedules the payouts;
+citizens file refusals and objections that staff review (``demo_cases``), and the upheld
+ones cancel their households' payouts;
 PT Pos counters collect most, the banks credit most (a few credits are rejected and fall
 back to PT Pos), settlement files come in; after the last window the rest fail, each
 village enters its SPTJM and the regency reconciles. Every step is idempotent (fixed
@@ -25,6 +27,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bansos_libs.auth import AuthSettings, issuer_from_settings
+from bansosctl.demo_cases import run_cases, wait_cancelled
 
 PROGRAM, PERIOD = "BLTS_KESRA", "2025-10..2025-12"
 REGENCY = "35.17"
@@ -47,7 +50,12 @@ class Staff:
         self.http = httpx.Client(timeout=120)
         self.ports = {
             name: int(os.environ.get(f"BANSOS_{name.upper()}_PORT", port))
-            for name, port in (("registry", 8101), ("eligibility", 8103), ("payout", 8104))
+            for name, port in (
+                ("registry", 8101),
+                ("objections", 8102),
+                ("eligibility", 8103),
+                ("payout", 8104),
+            )
         }
 
     def call(self, method: str, service: str, path: str, role: str, region: str, **kw: Any) -> Any:
@@ -68,14 +76,16 @@ def _wait(what: str, done: Any, seconds: float = 300) -> None:
         time.sleep(1)
 
 
-def run_period(staff: Staff, villages: list[str], households: int, console: Console) -> None:
+def run_period(
+    staff: Staff, sample: list[dict[str, str]], villages: list[str], console: Console
+) -> None:
     """Take the sample regency through the period (see the module's docstring)."""
 
     def decided() -> bool:
         rows = staff.call("GET", "eligibility", f"/summary?region={REGENCY}", "AUDITOR", REGENCY)
         blts = [r for r in rows if r["program"] == PROGRAM]
-        return (
-            bool(blts) and blts[0].get("eligible", 0) + blts[0].get("ineligible", 0) >= households
+        return bool(blts) and blts[0].get("eligible", 0) + blts[0].get("ineligible", 0) >= len(
+            sample
         )
 
     _wait("eligibility decisions", decided)
@@ -100,6 +110,10 @@ def run_period(staff: Staff, villages: list[str], households: int, console: Cons
     _wait("payouts scheduled", lambda: len(_payouts(staff)) >= approved)
     payouts = _payouts(staff)
     console.print(f"  {len(payouts):,} payouts scheduled")
+    cancelled = run_cases(staff, sample, payouts, _share, console)
+    wait_cancelled(staff, cancelled)
+    console.print(f"  {len(cancelled)} payouts cancelled by upheld cases")
+    payouts = _payouts(staff)
     _collect(staff, payouts)
     _banks(staff, payouts)
     _settle(staff)
@@ -260,7 +274,7 @@ def main() -> None:
     villages = sorted({row["village_code"] for row in sample})
     staff = Staff()
     console.print(f"A BLTS Kesra period for the sample regency ({len(sample):,} households):")
-    run_period(staff, villages, len(sample), console)
+    run_period(staff, sample, villages, console)
     print_summary(staff, console)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from bansosctl import eligibility, payouts, registry, status, token
+from bansosctl import cases, eligibility, payouts, registry, status, token
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -18,4 +18,5 @@ token.register(app)
 registry.register(app)
 eligibility.register(app)
 payouts.register(app)
+cases.register(app)
 status.register(app)

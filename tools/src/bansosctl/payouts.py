@@ -26,6 +26,7 @@ from rich.table import Table
 
 from bansos_contracts.enums import Bank, ReconciliationOutcome, SettlementChannel
 from bansos_libs.auth import AuthSettings, RegionCode, RegionLevel, Role, issuer_from_settings
+from bansosctl.answers import detail
 
 __all__ = ["app", "client", "register"]
 
@@ -75,27 +76,6 @@ def _token(role: Role, region: str) -> str:
         raise _fail(f"cannot mint a development token ({error}); set BANSOS_TOKEN") from None
 
 
-def _detail(response: httpx.Response) -> str:
-    """The service's ``detail`` (and refusal ``code``) in one line."""
-    try:
-        body = response.json()
-    except ValueError:
-        return response.text[:200] or response.reason_phrase
-    if not isinstance(body, dict):
-        return str(body)[:200]
-    detail = body.get("detail", body)
-    if isinstance(detail, dict):
-        detail = detail.get("reason", detail)
-    elif isinstance(detail, list):
-        detail = "; ".join(
-            f"{'.'.join(str(part) for part in item.get('loc', ()))}: {item.get('msg')}"
-            for item in detail
-            if isinstance(item, dict)
-        )
-    code = body.get("code")
-    return f"{detail} [{code}]" if code else str(detail)
-
-
 def _call(
     method: str,
     path: str,
@@ -123,7 +103,7 @@ def _call(
             " is `make run` up?"
         ) from None
     if not response.is_success:
-        raise _fail(f"{what}: {_detail(response)} (HTTP {response.status_code})")
+        raise _fail(f"{what}: {detail(response)} (HTTP {response.status_code})")
     return response
 
 

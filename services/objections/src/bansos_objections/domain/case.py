@@ -143,6 +143,8 @@ class Case(Aggregate):
         self.filer = dict(filer)
         self.supporters: list[Actor] = []
         self.reviewers: list[Actor] = []
+        self.reviewed_stages: list[str] = []
+        """The stage each of ``reviewers`` reviewed."""
         self.requests: set[str] = {request_id}
         self.state = CaseState.OPEN
         self.stage_index = 0
@@ -187,9 +189,15 @@ class Case(Aggregate):
         """The stage awaiting review (``{"stage", "roles", "sla_days"}``), None when closed."""
         return self.stages[self.stage_index] if self.is_open else None
 
-    def involved(self, actor_id: str) -> bool:
-        """Whether ``actor_id`` filed, supported or already reviewed this case."""
-        people = [self.filer, *self.supporters, *self.reviewers]
+    def involved(self, actor_id: str, stage: str | None = None) -> bool:
+        """Whether ``actor_id`` filed, supported or already reviewed this case (at a stage
+        other than ``stage``: a case RETURNED to a stage comes back to its reviewer)."""
+        reviewers = [
+            reviewer
+            for reviewer, reviewed in zip(self.reviewers, self.reviewed_stages, strict=True)
+            if reviewed != stage
+        ]
+        people = [self.filer, *self.supporters, *reviewers]
         return any(person["id"] == actor_id for person in people)
 
     def knows(self, request_id: str) -> bool:
@@ -231,6 +239,9 @@ class Case(Aggregate):
             raise CaseRefusedError(
                 "EFFECT_NOT_ALLOWED", "only the final stage's UPHELD review gives an effect"
             )
+        resolves = outcome == "DISMISSED" or (outcome == "UPHELD" and final)
+        # The effect is checked before anything is recorded: a refused review changes nothing.
+        chosen = self._effect(effect) if resolves and outcome == "UPHELD" else "NONE"
         if outcome == "UPHELD" and not final:
             index = self.stage_index + 1
         elif outcome == "RETURNED":
@@ -244,8 +255,7 @@ class Case(Aggregate):
             next_stage=None if next_stage is None else next_stage["stage"],
             due_at=None if next_stage is None else _due(at, next_stage["sla_days"]),
         )  # fmt: skip
-        if outcome == "DISMISSED" or (outcome == "UPHELD" and final):
-            chosen = self._effect(effect) if outcome == "UPHELD" else "NONE"
+        if resolves:
             self._resolve(outcome, chosen, notes, reviewer, request_id, at)
         return True
 
@@ -283,10 +293,10 @@ class Case(Aggregate):
                 f"role {reviewer['role']} may not review stage {current['stage']}:"
                 f" it is reviewed by {', '.join(current['roles'])}",
             )
-        if self.involved(reviewer["id"]):
+        if self.involved(reviewer["id"], current["stage"]):
             raise CaseRefusedError(
                 "NOT_INDEPENDENT",
-                f"you filed, supported or already reviewed case {self.case_id};"
+                f"you filed, supported or reviewed at another stage case {self.case_id};"
                 f" stage {current['stage']} must be reviewed by someone else",
             )
 
@@ -341,6 +351,7 @@ class Case(Aggregate):
         next_stage: str | None, due_at: str | None,
     ) -> None:  # fmt: skip
         self.reviewers = [*self.reviewers, dict(reviewer)]
+        self.reviewed_stages = [*self.reviewed_stages, stage]
         self.requests = self.requests | {request_id}
         if next_stage is not None:
             self.stage_index = [s["stage"] for s in self.stages].index(next_stage)
