@@ -13,8 +13,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -30,15 +28,6 @@ HOUSEHOLDS = 600
 PROGRAMS = 4
 BLTS = ("BLTS_KESRA", "2025-10..2025-12")
 POVERTY_LINE = 609_160
-
-
-@pytest.fixture
-def stack(
-    kafka_bootstrap: str, new_database: Callable[[], str], tmp_path: Path
-) -> Iterator[ServiceStack]:
-    services = ServiceStack(kafka_bootstrap, new_database, tmp_path)
-    yield services
-    services.stop()
 
 
 def _eligible(stack: ServiceStack, program: str) -> set[str]:

@@ -20,8 +20,6 @@ from __future__ import annotations
 import csv
 import json
 import uuid
-from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -45,15 +43,6 @@ HOUSEHOLDS = 120
 PROGRAMS = 4
 INSIDE = {"latitude": -7.55, "longitude": 112.23}  # Jombang
 SURABAYA = {"latitude": -7.25, "longitude": 112.75}  # another regency
-
-
-@pytest.fixture
-def stack(
-    kafka_bootstrap: str, new_database: Callable[[], str], tmp_path: Path
-) -> Iterator[ServiceStack]:
-    services = ServiceStack(kafka_bootstrap, new_database, tmp_path)
-    yield services
-    services.stop()
 
 
 def _request() -> str:

@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
-from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -39,15 +37,6 @@ PROGRAM, PERIOD = "BLTS_KESRA", "2025-10..2025-12"
 AMOUNT = 900_000
 REGENCY = "35.17"
 COLLECTED_AT = "2025-11-25T03:00:00Z"
-
-
-@pytest.fixture
-def stack(
-    kafka_bootstrap: str, new_database: Callable[[], str], tmp_path: Path
-) -> Iterator[ServiceStack]:
-    services = ServiceStack(kafka_bootstrap, new_database, tmp_path)
-    yield services
-    services.stop()
 
 
 def test_a_whole_period_balances_to_the_rupiah(stack: ServiceStack) -> None:

@@ -19,7 +19,6 @@ or date, a role or scope that cannot be minted) exits 2 before anything is sent.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
@@ -38,7 +37,7 @@ from rich.markup import escape
 
 from bansos_contracts.enums import CaseEffect, CaseKind, Program, ReviewOutcome, ReviewStage
 from bansos_libs.auth import AuthSettings, RegionCode, RegionLevel, Role, issuer_from_settings
-from bansosctl.answers import detail
+from bansosctl.answers import CallFailedError, print_json, send
 from bansosctl.cases_format import (
     print_case,
     print_cases,
@@ -177,27 +176,14 @@ def _call(
     params: dict[str, Any] | None = None,
 ) -> Any:
     """One request; the answer's JSON when 2xx."""
-    headers = {"Authorization": f"Bearer {token}"}
-    if content is not None:
-        headers["Content-Type"] = content_type
-    query = {k: v for k, v in (params or {}).items() if v is not None}
     try:
-        with client() as http:
-            response = http.request(
-                method, path, json=body, content=content, params=query, headers=headers
-            )
-    except httpx.HTTPError as error:
-        raise _fail(
-            f"cannot reach the objections service at {base_url()} ({type(error).__name__}):"
-            " is `make run` up?"
-        ) from None
-    if not response.is_success:
-        raise _fail(f"{what}: {detail(response)} (HTTP {response.status_code})")
+        response = send(
+            client, "objections", method, path, token=token, what=what, body=body,
+            content=content, content_type=content_type, params=params,
+        )  # fmt: skip
+    except CallFailedError as error:
+        raise _fail(str(error)) from None
     return response.json()
-
-
-def _print_json(data: Any) -> None:
-    print(json.dumps(data, indent=2, ensure_ascii=False))
 
 
 # --- local input, checked before anything is sent ---------------------------------------
@@ -331,7 +317,7 @@ def list_cases(
         },
     )
     if as_json:
-        _print_json(rows)
+        print_json(rows)
     else:
         print_cases(console, rows, offset)
 
@@ -348,7 +334,7 @@ def show(
     token = Who(role, scope, subject).token(Role.AUDITOR)
     case = _call("GET", f"/cases/{case_id}", token=token, what="case")
     if as_json:
-        _print_json(case)
+        print_json(case)
     else:
         print_case(console, case)
 
@@ -371,7 +357,7 @@ def overdue(
         params={"region": region, "limit": limit},
     )
     if as_json:
-        _print_json(rows)
+        print_json(rows)
     else:
         print_overdue(console, rows)
 
@@ -387,7 +373,7 @@ def chains(
     token = Who(role, scope, subject).token(Role.AUDITOR)
     answer = _call("GET", "/chains", token=token, what="chains")
     if as_json:
-        _print_json(answer)
+        print_json(answer)
     else:
         print_chains(console, answer)
 
@@ -418,7 +404,7 @@ def upload(
         content_type=media_type or _media_type(file),
     )
     if as_json:
-        _print_json(answer)
+        print_json(answer)
         return
     errors.print(f"{file}: {answer['media_type']}, {answer['size']:,} bytes", markup=False)
     print(answer["content_hash"])
@@ -464,7 +450,7 @@ def file_case(
     }
     case = _call("POST", "/cases", token=token, what="case", body=body)
     if as_json:
-        _print_json(case)
+        print_json(case)
     else:
         print_result(
             console, case, "joined as a supporter" if case["merged"] else f"filed {kind.value}"
@@ -526,7 +512,7 @@ def review(
     body["evidence"] = _evidence(given, token)
     case = _call("POST", f"/cases/{case_id}/reviews", token=token, what="review", body=body)
     if as_json:
-        _print_json(case)
+        print_json(case)
     else:
         print_result(console, case, f"{stage.value} {outcome.value}")
 
@@ -546,7 +532,7 @@ def withdraw(
     body = {"request_id": _request_id(request_id), "notes": notes}
     case = _call("POST", f"/cases/{case_id}/withdrawal", token=token, what="withdrawal", body=body)
     if as_json:
-        _print_json(case)
+        print_json(case)
     else:
         print_result(console, case, "withdrawn")
 

@@ -12,7 +12,6 @@ When the service refuses, its ``detail`` is printed on stderr and the command ex
 
 from __future__ import annotations
 
-import json
 import os
 from datetime import datetime
 from pathlib import Path
@@ -26,7 +25,7 @@ from rich.table import Table
 
 from bansos_contracts.enums import Bank, ReconciliationOutcome, SettlementChannel
 from bansos_libs.auth import AuthSettings, RegionCode, RegionLevel, Role, issuer_from_settings
-from bansosctl.answers import detail
+from bansosctl.answers import CallFailedError, print_json, send
 
 __all__ = ["app", "client", "register"]
 
@@ -88,31 +87,17 @@ def _call(
     params: dict[str, Any] | None = None,
 ) -> httpx.Response:
     """One request with a token for ``role`` in ``region``; the response when 2xx."""
-    headers = {"Authorization": f"Bearer {_token(role, region)}"}
-    if content is not None:
-        headers["Content-Type"] = "text/csv"
-    query = {k: v for k, v in (params or {}).items() if v is not None}
     try:
-        with client() as http:
-            response = http.request(
-                method, path, json=body, content=content, params=query, headers=headers
-            )
-    except httpx.HTTPError as error:
-        raise _fail(
-            f"cannot reach the payout service at {base_url()} ({type(error).__name__}):"
-            " is `make run` up?"
-        ) from None
-    if not response.is_success:
-        raise _fail(f"{what}: {detail(response)} (HTTP {response.status_code})")
-    return response
+        return send(
+            client, "payout", method, path, token=_token(role, region), what=what, body=body,
+            content=content, content_type="text/csv", params=params,
+        )  # fmt: skip
+    except CallFailedError as error:
+        raise _fail(str(error)) from None
 
 
 def _json(response: httpx.Response) -> Any:
     return response.json()
-
-
-def _print_json(data: Any) -> None:
-    print(json.dumps(data, indent=2, ensure_ascii=False))
 
 
 def _rupiah(amount: int | None) -> str:
@@ -169,7 +154,7 @@ def list_payouts(
         )
     )
     if as_json:
-        _print_json(rows)
+        print_json(rows)
         return
     table = Table("payout", "village", "channel", "amount", "state", "attempt")
     for row in rows:
@@ -196,7 +181,7 @@ def show(
     """One payout: its instruction, what the channel reported and settled, how it ended."""
     payout = _json(_call("GET", f"/payouts/{payout_id}", role=Role.AUDITOR, what="payout"))
     if as_json:
-        _print_json(payout)
+        print_json(payout)
         return
     table = Table("", "", show_header=False, box=None)
     for key, value in payout.items():
@@ -229,7 +214,7 @@ def invitation(
         )
     )
     if as_json:
-        _print_json(letter)
+        print_json(letter)
         return
     console.print(
         f"[bold]Surat undangan[/bold] — {escape(letter['program'])} {escape(letter['period'])}"
@@ -294,7 +279,7 @@ def import_settlement(
         )
     )
     if as_json:
-        _print_json(report)
+        print_json(report)
     else:
         _print_file_report(report)
 
@@ -317,7 +302,7 @@ def import_bank_result(
         )
     )
     if as_json:
-        _print_json(report)
+        print_json(report)
     else:
         _print_file_report(report)
 
@@ -473,7 +458,7 @@ def report(
         )
     )
     if as_json:
-        _print_json(answer)
+        print_json(answer)
         return
     kinds = ("instructed", "reported", "settled", "failed", "outstanding")
     table = Table(title=f"{answer['program']} {answer['period']} — region {answer['region']}")
@@ -541,7 +526,7 @@ def summary(
         )
     )
     if as_json:
-        _print_json(rows)
+        print_json(rows)
         return
     table = Table(
         "district",
