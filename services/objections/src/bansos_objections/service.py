@@ -276,7 +276,6 @@ class CaseService:
         for _ in range(_ATTEMPTS):
             uow = self.app.unit_of_work()
             case = self._get(uow, case_id)
-            policy.check_reader(principal, case.village, case.filer["id"])
             with command_context(_actor(principal)):
                 changed = case.withdraw(
                     actor=dict(_actor(principal)), request_id=request.request_id, notes=notes,

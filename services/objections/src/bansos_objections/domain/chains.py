@@ -72,13 +72,20 @@ def load_chains(path: Path | None = None) -> ChainBook:
         raise ValueError(f"{path}: cannot read the review chains: {error}") from None
     try:
         return ChainBook(_kinds(data), str(path))
-    except (KeyError, TypeError, ValueError) as error:
+    except KeyError as error:
+        raise ValueError(
+            f"{path}: the entry {error} is missing (a chain needs stages; a stage needs stage,"
+            " roles and sla_days; a kind needs chain, effects and reasons)"
+        ) from None
+    except (TypeError, ValueError) as error:
         raise ValueError(f"{path}: {error}") from None
 
 
 def _kinds(data: Any) -> dict[CaseKind, KindRules]:
     if not isinstance(data, dict) or not isinstance(data.get("chains"), dict):
         raise ValueError("the file needs a 'chains' mapping and a 'kinds' mapping")
+    if not isinstance(data.get("kinds") or {}, dict):
+        raise ValueError("the file needs a 'kinds' mapping (kind: its chain, effects, reasons)")
     chains = {name: _stages(name, chain) for name, chain in data["chains"].items()}
     kinds: dict[CaseKind, KindRules] = {}
     for name, rules in (data.get("kinds") or {}).items():
