@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from bansosctl import cases, eligibility, payouts, registry, replay, status, token
+from bansosctl import audit, cases, eligibility, payouts, registry, replay, status, token
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -21,3 +21,4 @@ payouts.register(app)
 cases.register(app)
 status.register(app)
 replay.register(app)
+audit.register(app)
