@@ -21,7 +21,8 @@ SAMPLE := .local/sample/jombang-2025-09.csv
 
 run: setup ## start Kafka and every service, take the sample regency through a payout period, then return
 	deploy/local/kafka.sh start
-	$(PY) deploy/local/topics.py --bootstrap $(KAFKA) --partitions 6 $(TOPICS)
+	$(PY) deploy/local/topics.py --bootstrap $(KAFKA) --partitions 6 \
+		--config message.timestamp.type=LogAppendTime --config retention.ms=-1 $(TOPICS)
 	deploy/local/services.sh start
 	@mkdir -p $(dir $(SAMPLE))
 	@test -f $(SAMPLE) || $(PY) -m bansos_registry.sample $(SAMPLE) --households 3000 --seed 1
