@@ -7,7 +7,6 @@ The registry is an in-memory fake with households in Jombang (35.17.01.2001) and
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import sqlite3
 import threading
@@ -22,6 +21,7 @@ import pytest
 from bansos_contracts.enums import CaseKind
 from bansos_contracts.objections import CaseResolved, CaseReviewed, CaseSubmitted, GeoPoint
 from bansos_libs.auth import Forbidden, Principal, RegionCode, Role
+from bansos_libs.eventstore import event_id_for
 from bansos_libs.outbox import public_events
 from bansos_libs.registry_client import HouseholdPlace, Identified
 from bansos_libs.settings import ServiceSettings
@@ -652,9 +652,7 @@ def test_only_the_filer_withdraws_and_a_new_case_may_follow(objections: Objectio
     o = objections
     case_id = file(o, CITIZEN, household_id="HH-J5").case.case_id
     for other in (NEIGHBOUR, OPERATOR, JEPARA_OPERATOR):
-        refused(
-            o, "NOT_FILER", functools.partial(o.service.withdraw, other, case_id, Withdrawal("w-8"))
-        )
+        refused(o, "NOT_FILER", partial(o.service.withdraw, other, case_id, Withdrawal("w-8")))
     done = o.service.withdraw(CITIZEN, case_id, Withdrawal("w-1", "we talked")).case
     assert (done.state, done.outcome, done.effect) == ("RESOLVED", "WITHDRAWN", "NONE")
     refused(o, "CASE_CLOSED", lambda: o.service.review(PKH, case_id, field_check(o)))
@@ -792,3 +790,29 @@ def test_the_view_matches_the_cases(objections: Objections) -> None:
     )
     assert details == '{"attendance": 31, "meeting_date": "2025-11-09"}'
     assert o.service.case(done_id).version == 7
+
+
+def test_each_event_of_a_case_is_caused_by_the_one_before_in_one_flow(
+    objections: Objections,
+) -> None:
+    o = objections
+    case_id = file(o, CITIZEN, household_id="HH-J2").case.case_id
+    file(o, NEIGHBOUR, household_id="HH-J2", request_id="file-2")  # merged: no public event
+    walk(o, case_id, effect="EXCLUSION")
+    published = public_events(o.app, to_contract)
+    events = [e for e in published if getattr(e, "case_id", None) == case_id]
+    assert [e.event_type for e in events] == [
+        "CaseSubmitted", "CaseReviewed", "CaseReviewed", "CaseReviewed", "CaseReviewed",
+        "CaseResolved",
+    ]  # fmt: skip
+    assert {e.correlation_id for e in events} == {case_id}
+    assert events[0].causation_id is None
+    case_uuid_ = Case.create_id(case_id)
+    for event in events[1:]:
+        # Caused by the case's event just before the command (the merged supporter's
+        # event is private; a final review's resolution shares its review's cause).
+        earlier = {
+            event_id_for("objections", case_uuid_, version)
+            for version in range(event.subject_version - 2, event.subject_version)
+        }
+        assert event.causation_id in earlier

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -20,8 +21,8 @@ from eventsourcing.persistence import IntegrityError
 from bansos_contracts.enums import CaseKind
 from bansos_libs.auth import Forbidden, Principal, Role
 from bansos_libs.auth.principal import looks_like_nik_or_kk
-from bansos_libs.context import ActorDict, command_context
-from bansos_libs.eventstore import UnitOfWork
+from bansos_libs.context import ActorDict, CommandContext, command_context
+from bansos_libs.eventstore import UnitOfWork, event_id_for
 from bansos_libs.registry_client import HouseholdPlace, Identified
 from bansos_objections import policy
 from bansos_objections.application import ObjectionsApplication
@@ -139,8 +140,11 @@ class CaseService:
             index = uow.get(open_cases_uuid(key), OpenCases) or OpenCases(key=key)
             open_id = index.case_of(kind.value)
             case = None if open_id is None else uow.get(case_uuid(open_id), Case)
-            with command_context(_actor(principal)):
-                if case is not None and case.is_open:
+            if case is not None and not case.is_open:
+                case = None
+            new_id = self.case_id(principal, submission.request_id)
+            with self._context(principal, new_id if case is None else case.case_id, case):
+                if case is not None:
                     case.support(
                         supporter=dict(actor), request_id=submission.request_id,
                         reason_text=reason_text, evidence=evidence, at=at.isoformat(),
@@ -148,7 +152,7 @@ class CaseService:
                     merged = True
                 else:
                     case = Case.submit(
-                        case_id=self.case_id(principal, submission.request_id), rules=rules,
+                        case_id=new_id, rules=rules,
                         household_id=household_id, village=village,
                         programs=list(submission.programs), reason_code=submission.reason_code,
                         reason_text=reason_text, evidence=evidence, location=location,
@@ -258,7 +262,7 @@ class CaseService:
             if case.knows(request.request_id):
                 return CaseResult(case, changed=False)
             details = self._details(request, case.village)
-            with command_context(_actor(principal)):
+            with self._context(principal, case.case_id, case):
                 case.review(
                     stage=request.stage, outcome=request.outcome, notes=notes,
                     reviewer=dict(_actor(principal)), request_id=request.request_id,
@@ -276,7 +280,7 @@ class CaseService:
         for _ in range(_ATTEMPTS):
             uow = self.app.unit_of_work()
             case = self._get(uow, case_id)
-            with command_context(_actor(principal)):
+            with self._context(principal, case.case_id, case):
                 changed = case.withdraw(
                     actor=dict(_actor(principal)), request_id=request.request_id, notes=notes,
                     at=self.clock().isoformat(),
@@ -314,6 +318,14 @@ class CaseService:
         return details
 
     # -- plumbing ------------------------------------------------------------------------
+
+    def _context(
+        self, principal: Principal, case_id: str, case: Case | None
+    ) -> AbstractContextManager[CommandContext]:
+        """Act as ``principal`` in the case's flow: every event of a case shares its id as
+        correlation id, and each is caused by the case's event before it."""
+        causation = None if case is None else event_id_for(self.app.service, case.id, case.version)
+        return command_context(_actor(principal), correlation_id=case_id, causation_id=causation)
 
     @staticmethod
     def _get(uow: UnitOfWork, case_id: str) -> Case:
