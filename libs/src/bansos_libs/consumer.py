@@ -29,7 +29,7 @@ from opentelemetry import trace
 
 from bansos_contracts.envelope import Event
 from bansos_contracts.kafka import ContractError, dead_letter_message, decode
-from bansos_libs import telemetry
+from bansos_libs import metrics, telemetry
 from bansos_libs.context import command_context
 from bansos_libs.eventstore import ServiceApplication, UnitOfWork
 from bansos_libs.kafka import idempotent_producer, tracked_consumer_client
@@ -112,6 +112,8 @@ class TrackedConsumer:
         self.assigned = asyncio.Event()
         self._tracer = telemetry.tracer("bansos.consumer")
         self._dlq: AIOKafkaProducer | None = None
+        self._lag: dict[tuple[str, int], int] = {}
+        """(topic, partition) → lag, replaced whole by the loop, read by metrics."""
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until ``stop`` is set; the batch in hand is finished first."""
@@ -122,6 +124,14 @@ class TrackedConsumer:
         self._dlq = idempotent_producer(self.bootstrap_servers, f"{self.app.service}-deadletter")
         await self._dlq.start()
         await self.consumer.start()
+        unregister = metrics.register(
+            metrics.Gauge(
+                metrics.CONSUMER_LAG,
+                self.lag_measurements,
+                "Messages not yet consumed, by topic and partition.",
+                "{message}",
+            )
+        )
         try:
             while not stop.is_set():
                 batches = await self.consumer.getmany(timeout_ms=200, max_records=self.max_records)
@@ -129,9 +139,31 @@ class TrackedConsumer:
                     await self.process_partition_batch(tp, records)
                 if batches:
                     await self._commit_informative(batches)
+                self.update_lag()
         finally:
+            unregister()
             await self.consumer.stop()
             await self._dlq.stop()
+
+    def update_lag(self) -> None:
+        """Recompute each assigned partition's lag: its highwater mark minus the next
+        offset to consume (called by the consumer loop; partitions not fetched yet, whose
+        highwater is unknown, are left out)."""
+        assert self.consumer is not None
+        lag: dict[tuple[str, int], int] = {}
+        for tp in self.consumer.assignment():
+            position = self.positions.get(tp)
+            highwater = self.consumer.highwater(tp) if position is not None else None
+            if position is not None and highwater is not None:
+                lag[(tp.topic, tp.partition)] = max(0, highwater - (position + 1))
+        self._lag = lag  # replaced, never mutated: read from the collecting thread
+
+    def lag_measurements(self) -> list[metrics.Measurement]:
+        """The latest lag of each partition, for the ``bansos.consumer.lag`` gauge."""
+        return [
+            (lag, {"topic": topic, "partition": partition})
+            for (topic, partition), lag in self._lag.items()
+        ]
 
     async def resume_from_tracking(self, partitions: list[TopicPartition]) -> None:
         """Seek each assigned partition to the position after our own tracking."""
@@ -172,7 +204,7 @@ class TrackedConsumer:
             try:
                 decoded.append((record, decode(record.value, record.headers)))
             except ContractError as error:
-                await self._dead_letter(record, f"undecodable: {error}")
+                await self._dead_letter(record, f"undecodable: {error}", "undecodable")
         excluded: set[int] = set()
         name = tracking_name(tp.topic, tp.partition)
         last = fresh[-1].offset
@@ -182,7 +214,9 @@ class TrackedConsumer:
                 await anyio.to_thread.run_sync(self._apply, todo, Tracking(name, last))
             except HandlerFailedError as failure:
                 excluded.add(failure.record.offset)
-                await self._dead_letter(failure.record, f"handler failed: {failure.error!r}")
+                await self._dead_letter(
+                    failure.record, f"handler failed: {failure.error!r}", "handler_failed"
+                )
                 continue
             except IntegrityError:
                 # Either another member already recorded this position (after a
@@ -199,6 +233,7 @@ class TrackedConsumer:
                 await asyncio.sleep(delay)
                 continue
             self.stats.processed += len(todo)
+            metrics.events_consumed(tp.topic, len(todo))
             break
         else:
             raise RuntimeError(f"{name}: gave up after {self.max_attempts} attempts")
@@ -250,7 +285,9 @@ class TrackedConsumer:
                 )
         self.app.commit(uow)
 
-    async def _dead_letter(self, record: ConsumerRecord[bytes, bytes], reason: str) -> None:
+    async def _dead_letter(
+        self, record: ConsumerRecord[bytes, bytes], reason: str, kind: str
+    ) -> None:
         assert self._dlq is not None, "dead letters are sent while the consumer runs"
         reason = mask_personal_numbers(reason)[:2000]
         message = dead_letter_message(
@@ -269,6 +306,7 @@ class TrackedConsumer:
             )
         )
         self.stats.dead_lettered += 1
+        metrics.dead_lettered(record.topic, kind)
         log.warning(
             "consumer.dead_lettered",
             topic=record.topic,

@@ -28,6 +28,7 @@ from eventsourcing.persistence import Notification, Tracking
 
 from bansos_contracts.envelope import Event
 from bansos_contracts.kafka import KafkaMessage, encode
+from bansos_libs import metrics
 from bansos_libs.context import ActorDict, EventMeta, meta_of, system_actor
 from bansos_libs.eventstore import ServiceApplication, event_id_for
 from bansos_libs.kafka import idempotent_producer, partition_for
@@ -61,6 +62,8 @@ class RelayStats:
     skipped: int = 0
     already_published: int = 0
     position: int = 0
+    backlog: int | None = None
+    """Notifications stored after ``position`` when last known (0 once caught up)."""
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,14 @@ class OutboxRelay:
     async def run(self, stop: asyncio.Event) -> None:
         """Relay until ``stop`` is set; the batch in hand is finished first."""
         await self.producer.start()
+        unregister = metrics.register(
+            metrics.Gauge(
+                metrics.RELAY_BACKLOG,
+                self.backlog_measurements,
+                "Notifications stored but not yet relayed (an upper bound).",
+                "{notification}",
+            )
+        )
         try:
             await self.recover()
             while not stop.is_set():
@@ -126,7 +137,18 @@ class OutboxRelay:
                     with anyio.move_on_after(self.idle_poll_seconds):
                         await stop.wait()
         finally:
+            unregister()
             await self.producer.stop()
+
+    def backlog_measurements(self) -> list[metrics.Measurement]:
+        """The backlog, for the ``bansos.relay.backlog`` gauge (none before it is known)."""
+        backlog = self.stats.backlog
+        return [] if backlog is None else [(backlog, {"topic": self.topic})]
+
+    async def _measure_backlog(self) -> None:
+        """Ask the store how far its log goes (one indexed query; only when behind)."""
+        newest = await anyio.to_thread.run_sync(self.app.recorder.max_notification_id)
+        self.stats.backlog = max(0, (newest or 0) - self.stats.position)
 
     async def recover(self) -> None:
         """Load the recorded position and what the topic already holds beyond it."""
@@ -139,6 +161,7 @@ class OutboxRelay:
         self._published_upto = await last_published_positions(
             self.bootstrap_servers, self.topic, self._partitions
         )
+        await self._measure_backlog()
         log.info(
             "outbox.recovered",
             topic=self.topic,
@@ -150,9 +173,14 @@ class OutboxRelay:
         """Publish the next batch; returns how many notifications it covered."""
         batch = await self.next_batch()
         if batch is None:
+            self.stats.backlog = 0
             return 0
         await self.publish(batch)
         await self.record(batch)
+        if len(batch.notifications) < self.batch_size:
+            self.stats.backlog = 0  # the batch reached the end of the log as it was read
+        else:
+            await self._measure_backlog()
         return len(batch.notifications)
 
     async def next_batch(self) -> OutboxBatch | None:
@@ -210,6 +238,7 @@ class OutboxRelay:
         ]
         await asyncio.gather(*futures)
         self.stats.published += len(batch.outgoing)
+        metrics.events_published(self.topic, len(batch.outgoing))
 
 
 async def last_published_positions(

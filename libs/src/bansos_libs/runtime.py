@@ -7,9 +7,9 @@ run everything in one process:
 
     bansos-registry all | api | relay | consume
 
-``relay`` also keeps the service's read models up to date (one replica). Every role
-serves ``/health/live`` and ``/health/ready``; SIGTERM finishes the batch in
-hand, then exits.
+``relay`` also keeps the service's read models up to date and reports the service's
+own gauges (one replica). Every role serves ``/health/live``, ``/health/ready`` and
+``/metrics``; SIGTERM finishes the batch in hand, then exits.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
+from fastapi.responses import PlainTextResponse
 
 from bansos_contracts.envelope import Event
 from bansos_libs.asyncapi import service_asyncapi
@@ -33,6 +34,8 @@ from bansos_libs.consumer import Handler, TrackedConsumer
 from bansos_libs.eventstore import ServiceApplication
 from bansos_libs.health import BrokerCheck, Health, health_router, store_check
 from bansos_libs.logs import configure_logging, get_logger
+from bansos_libs.metrics import PROMETHEUS_CONTENT_TYPE, Gauge, configure_metrics, prometheus_text
+from bansos_libs.metrics import register as register_gauge
 from bansos_libs.outbox import EventMapper, OutboxRelay
 from bansos_libs.settings import ServiceSettings
 from bansos_libs.telemetry import configure_tracing
@@ -77,6 +80,9 @@ class ServiceDefinition:
     configure: Callable[[ServiceSettings], ServiceSettings] | None = None
     """Completes the environment's settings (e.g. a development key)."""
     default_port: int = 8100
+    gauges: Callable[[Any, ServiceSettings], Sequence[Gauge]] | None = None
+    """Given the application and settings, the service's own gauges (e.g. from its read
+    models), reported where the views are kept up to date: the ``all`` and ``relay`` roles."""
 
 
 def build_http(
@@ -97,6 +103,11 @@ def build_http(
     @http.get("/asyncapi", tags=["contracts"])
     async def asyncapi() -> dict[str, Any]:
         return document
+
+    # Not async: collecting runs the gauges' callbacks, which may query a database.
+    @http.get("/metrics", tags=["health"], response_class=PlainTextResponse)
+    def metrics() -> PlainTextResponse:
+        return PlainTextResponse(prometheus_text(), media_type=PROMETHEUS_CONTENT_TYPE)
 
     return http
 
@@ -148,6 +159,14 @@ async def run(definition: ServiceDefinition, role: str, settings: ServiceSetting
     if definition.views is not None and role in ("all", "relay"):
         for updater in definition.views(app, settings):
             tasks[f"view:{updater.view.name}"] = asyncio.create_task(updater.run(stop))
+    unregister = [
+        register_gauge(gauge)
+        for gauge in (
+            definition.gauges(app, settings)
+            if definition.gauges is not None and role in ("all", "relay")
+            else ()
+        )
+    ]
     log.info("service.started", role=role, port=settings.http_port, components=sorted(tasks))
 
     stopper = asyncio.create_task(stop.wait())
@@ -158,6 +177,8 @@ async def run(definition: ServiceDefinition, role: str, settings: ServiceSetting
     stop.set()
     server.should_exit = True
     await asyncio.gather(*tasks.values(), return_exceptions=True)
+    for stop_reporting in unregister:
+        stop_reporting()
     await broker.close()
     app.close()
     log.info("service.stopped", role=role)
@@ -190,4 +211,5 @@ def main(definition: ServiceDefinition, argv: Sequence[str] | None = None) -> No
         settings.otel_endpoint,
         settings.trace_sample_ratio,
     )
+    configure_metrics(definition.name, settings.otel_exporter, settings.otel_endpoint)
     sys.exit(asyncio.run(run(definition, args.role, settings)))

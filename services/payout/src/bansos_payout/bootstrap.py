@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bansos_contracts import topics
+from bansos_libs.metrics import Gauge, Measurement
 from bansos_libs.runtime import Publisher, ServiceDefinition, Subscriber
 from bansos_libs.settings import ServiceSettings
 from bansos_libs.views import ViewDatabase, ViewUpdater
@@ -15,7 +16,7 @@ from bansos_payout.handlers import PayoutHandler
 from bansos_payout.publishing import PUBLISHED, to_contract
 from bansos_payout.schedule import Schedule
 from bansos_payout.service import PayoutService
-from bansos_payout.views import PayoutView
+from bansos_payout.views import PAYOUTS, PayoutView
 
 PORT = 8104
 CONSUMER_GROUP = "payout"
@@ -44,6 +45,18 @@ class Payouts:
 def payout_views(app: Any, settings: ServiceSettings) -> list[ViewUpdater]:
     """The service's read models."""
     return [ViewUpdater(app, PayoutView(), ViewDatabase(settings))]
+
+
+def payout_gauges(app: Any, settings: ServiceSettings) -> list[Gauge]:
+    """The service's own gauges: payouts by state, from the payout view."""
+    database = ViewDatabase(settings)
+
+    def payouts_by_state() -> list[Measurement]:
+        with database.transaction() as sql:
+            rows = sql.execute(f"SELECT state, count(*) FROM {PAYOUTS} GROUP BY state").fetchall()
+        return [(int(count), {"state": str(state)}) for state, count in rows]
+
+    return [Gauge("bansos.payouts", payouts_by_state, "Payouts by state.", "{payout}")]
 
 
 def payout_settings(settings: ServiceSettings | None = None) -> ServiceSettings:
@@ -89,5 +102,6 @@ DEFINITION = ServiceDefinition(
         " failure, SPTJM-backed reconciliation and the three-way reconciliation report."
     ),
     views=payout_views,
+    gauges=payout_gauges,
     default_port=PORT,
 )
