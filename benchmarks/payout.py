@@ -27,7 +27,7 @@ import httpx
 import psycopg
 
 from bansos_contracts import topics
-from bansos_contracts.eligibility import BeneficiaryListApproved, PaymentTerms
+from bansos_contracts.eligibility import BeneficiaryListApproved
 from bansos_contracts.enums import ListStage, Program
 from bansos_contracts.envelope import Actor
 from bansos_libs.auth import AuthSettings, issuer_from_settings
@@ -41,17 +41,13 @@ from benchmarks.stack import (
     service_env,
     service_processes,
 )
+from tests.fixtures.payout import BLTS_TERMS
 from tests.fixtures.stack import create_topics
 from tests.integration.processes import ServiceProcess
 from tests.integration.services import free_port
 
 PERIOD = "2025-10..2025-12"
-TERMS = PaymentTerms(
-    amount=900_000,
-    existing_recipients_of=(Program.PKH, Program.BPNT),
-    existing_channel="BANK_KKS",
-    new_channel="POS",
-)
+TERMS = BLTS_TERMS
 
 
 def approved_lists(households: int) -> list[BeneficiaryListApproved]:

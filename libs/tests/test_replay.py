@@ -17,10 +17,9 @@ from pydantic import SecretStr
 from bansos_contracts.eligibility import (
     BeneficiaryListApproved,
     EligibilityDecided,
-    PaymentTerms,
     ReasonCode,
 )
-from bansos_contracts.enums import Bank, Channel, EligibilityStatus, ListStage, Program
+from bansos_contracts.enums import Bank, EligibilityStatus, ListStage, Program
 from bansos_contracts.envelope import Event
 from bansos_contracts.examples import example
 from bansos_contracts.registry import HouseholdDecileChanged, HouseholdRegistered
@@ -43,6 +42,7 @@ from bansos_libs.views import Sql, View, ViewDatabase, ViewUpdater
 from bansos_payout import bootstrap as payout_bootstrap
 from bansos_payout.application import PayoutSettings
 from tests.fixtures.consumed import handle
+from tests.fixtures.payout import BLTS_TERMS
 
 VILLAGE = "35.17.01.2001"
 PERIOD = "2025-10..2025-12"
@@ -94,12 +94,7 @@ class Built:
 def payout_service(settings: ServiceSettings) -> Built:
     service = payout_bootstrap.bootstrap(settings, PayoutSettings(code_key=SecretStr("5a" * 32)))
     households = [("HH-1", (), None), ("HH-2", (Program.PKH,), Bank.BNI), ("HH-3", (), None)]
-    terms = PaymentTerms(
-        amount=900_000,
-        existing_recipients_of=(Program.PKH, Program.BPNT),
-        existing_channel=Channel.BANK_KKS,
-        new_channel=Channel.POS,
-    )
+    terms = BLTS_TERMS
     events: list[Event] = [
         registered(household, programs=programs, kks_bank=bank)
         for household, programs, bank in households

@@ -18,8 +18,8 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from typer.testing import CliRunner
 
-from bansos_contracts.eligibility import BeneficiaryListApproved, PaymentTerms
-from bansos_contracts.enums import Bank, Channel, ListStage, Program
+from bansos_contracts.eligibility import BeneficiaryListApproved
+from bansos_contracts.enums import Bank, ListStage, Program
 from bansos_contracts.envelope import Event
 from bansos_contracts.examples import example
 from bansos_contracts.payout import payout_id
@@ -33,7 +33,7 @@ from bansos_payout.application import PayoutSettings
 from bansos_payout.bootstrap import Payouts, bootstrap
 from bansosctl import payouts as payouts_cli
 from bansosctl.main import app
-from tests.fixtures.payout import feed
+from tests.fixtures.payout import BLTS_TERMS, feed
 
 PERIOD = "2025-10..2025-12"
 VILLAGE = "35.17.01.2001"
@@ -73,12 +73,7 @@ def service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Payouts
             household_ids=("HH-P1", "HH-B1"),
             stage=ListStage.REGENCY_APPROVED,
             exclusions=(),
-            payment=PaymentTerms(
-                amount=900_000,
-                existing_recipients_of=(Program.PKH, Program.BPNT),
-                existing_channel=Channel.BANK_KKS,
-                new_channel=Channel.POS,
-            ),
+            payment=BLTS_TERMS,
         )
     )
     feed(payouts, *events)

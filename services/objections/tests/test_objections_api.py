@@ -39,6 +39,7 @@ from services.objections.tests.test_case_service import (
     Clock,
     FakeRegistry,
 )
+from tests.fixtures.regions import REGIONS
 
 JOMBANG = {"latitude": -7.55, "longitude": 112.23}
 JEPARA = {"latitude": -6.59, "longitude": 110.67}
@@ -638,22 +639,6 @@ REFUSAL_STATUS: dict[tuple[Role, str, bool], tuple[int, str]] = {
 }
 """Refusals that are not 403, by (role, action, inside the caller's region)."""
 
-# Each role in a region covering VILLAGE and, where the role can have one, a region that
-# does not (national roles cover everything).
-REGIONS: dict[Role, tuple[str, str | None]] = {
-    Role.CITIZEN: (VILLAGE, OTHER_VILLAGE),
-    Role.VILLAGE_OPERATOR: (VILLAGE, OTHER_VILLAGE),
-    Role.PKH_FACILITATOR: ("35.17.01", "33.20.01"),
-    Role.TKSK: ("35.17.01", "33.20.01"),
-    Role.DISTRICT_OFFICER: ("35.17.01", "33.20.01"),
-    Role.REGENCY_OFFICER: ("35.17", "33.20"),
-    Role.PROVINCE_OFFICER: ("35", "33"),
-    Role.MINISTRY_OFFICER: ("ID", None),
-    Role.AUDITOR: ("35.17", "33.20"),
-    Role.CHANNEL_OPERATOR: ("35.17.01", "33.20"),
-    Role.SYSTEM: ("ID", None),
-}
-assert set(REGIONS) == set(Role)
 
 STAGES = {
     "field_check": "FIELD_CHECK",

@@ -21,8 +21,8 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from pydantic import SecretStr
 
-from bansos_contracts.eligibility import BeneficiaryListApproved, PaymentTerms
-from bansos_contracts.enums import Bank, Channel, ListStage, Program
+from bansos_contracts.eligibility import BeneficiaryListApproved
+from bansos_contracts.enums import Bank, ListStage, Program
 from bansos_contracts.examples import example
 from bansos_contracts.payout import payout_id
 from bansos_contracts.registry import HouseholdRegistered
@@ -42,11 +42,10 @@ from bansos_payout.api import (
 )
 from bansos_payout.application import PayoutSettings
 from bansos_payout.bootstrap import Payouts, bootstrap
-from tests.fixtures.payout import feed
+from tests.fixtures.payout import BLTS_TERMS, feed
+from tests.fixtures.regions import OTHER_VILLAGE, REGIONS, VILLAGE
 
 PROGRAM, PERIOD = "BLTS_KESRA", "2025-10..2025-12"
-VILLAGE = "35.17.01.2001"  # Jombang
-OTHER_VILLAGE = "33.20.01.2001"  # Jepara: another province and regency
 POS_HOUSEHOLDS = ("HH-P1", "HH-P2", "HH-P3")  # expansion recipients: PT Pos
 BANK_HOUSEHOLD = "HH-B1"  # a PKH recipient with a BNI KKS card
 OTHER_HOUSEHOLD = "HH-Q1"  # PT Pos, in OTHER_VILLAGE
@@ -91,23 +90,6 @@ MINISTRY_OFFICER = Caller(Role.MINISTRY_OFFICER, "ID")
 AUDITOR = Caller(Role.AUDITOR, "35.17")
 SYSTEM = Caller(Role.SYSTEM, "ID")
 CITIZEN = Caller(Role.CITIZEN, VILLAGE)
-
-# Each role in a region covering VILLAGE and, where the role can have one, a region
-# that does not (national roles cover everything).
-REGIONS: dict[Role, tuple[str, str | None]] = {
-    Role.CITIZEN: (VILLAGE, OTHER_VILLAGE),
-    Role.VILLAGE_OPERATOR: (VILLAGE, OTHER_VILLAGE),
-    Role.PKH_FACILITATOR: ("35.17.01", "33.20.01"),
-    Role.TKSK: ("35.17.01", "33.20.01"),
-    Role.DISTRICT_OFFICER: ("35.17.01", "33.20.01"),
-    Role.REGENCY_OFFICER: ("35.17", "33.20"),
-    Role.PROVINCE_OFFICER: ("35", "33"),
-    Role.MINISTRY_OFFICER: ("ID", None),
-    Role.AUDITOR: ("35.17", "33.20"),
-    Role.CHANNEL_OPERATOR: ("35.17.01", "33.20"),
-    Role.SYSTEM: ("ID", None),
-}
-assert set(REGIONS) == set(Role)
 
 
 # --- channel files ----------------------------------------------------------------------
@@ -270,12 +252,7 @@ def approved(village: str, households: tuple[str, ...]) -> BeneficiaryListApprov
         stage=ListStage.REGENCY_APPROVED,
         exclusions=(),
         ruleset_id="blts-kesra-2025q4",
-        payment=PaymentTerms(
-            amount=AMOUNT,
-            existing_recipients_of=(Program.PKH, Program.BPNT),
-            existing_channel=Channel.BANK_KKS,
-            new_channel=Channel.POS,
-        ),
+        payment=BLTS_TERMS,
     )
 
 

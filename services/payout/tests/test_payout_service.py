@@ -26,7 +26,6 @@ from bansos_contracts.eligibility import (
 )
 from bansos_contracts.enums import (
     Bank,
-    Channel,
     EligibilityStatus,
     ListStage,
     PayoutFailureReason,
@@ -55,7 +54,7 @@ from bansos_payout.files import BankResultLine, SettlementLine, write_bank_resul
 from bansos_payout.handlers import NoScheduleError
 from bansos_payout.service import Collection, FileReport, PayoutNotFoundError
 from bansos_payout.views import FILE_LINES
-from tests.fixtures.payout import feed, feed_batch, payout_rows, published, stored
+from tests.fixtures.payout import BLTS_TERMS, feed, feed_batch, payout_rows, published, stored
 
 E = TypeVar("E", bound=Event)
 
@@ -64,12 +63,7 @@ PROGRAM = "BLTS_KESRA"
 PERIOD = "2025-10..2025-12"
 LIST_ID = f"{PROGRAM}:{PERIOD}:{VILLAGE}"
 AMOUNT = 900_000
-TERMS = PaymentTerms(
-    amount=AMOUNT,
-    existing_recipients_of=(Program.PKH, Program.BPNT),
-    existing_channel=Channel.BANK_KKS,
-    new_channel=Channel.POS,
-)
+TERMS = BLTS_TERMS
 # The village's windows (Asia/Jakarta dates 22-30 Nov and 22 Nov-8 Dec, in UTC).
 OPENS = datetime(2025, 11, 21, 17, tzinfo=UTC)
 COMMUNITY_POINT_CLOSES = datetime(2025, 11, 30, 17, tzinfo=UTC)
