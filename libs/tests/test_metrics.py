@@ -168,6 +168,7 @@ async def test_the_relay_counts_published_events_and_reports_its_backlog(
     )
     relay.producer = cast(Any, FakeProducer())
     relay._partitions = [0]
+    relay.chain.create_tables()
     unregister = metrics.register(metrics.Gauge(metrics.RELAY_BACKLOG, relay.backlog_measurements))
     assert values(metrics.RELAY_BACKLOG) == {}  # not known before the first batch
 

@@ -90,6 +90,7 @@ class ServiceStack:
             "BANSOS_CIPHER_KEY": self.cipher_key,
             "BANSOS_CODE_KEY": self.code_key,
             "BANSOS_EVIDENCE_DIR": str(self.folder / "evidence"),
+            "BANSOS_RELAY_CHECKPOINT_SECONDS": "1",
         }
         if "registry" in self.ports:
             env["BANSOS_REGISTRY_URL"] = self.url("registry")

@@ -19,8 +19,10 @@ import psycopg
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from bansos_contracts.integrity import CHECKPOINT_EVERY
 from bansos_libs.eventstore import event_id_for
 from bansos_libs.settings import ServiceSettings
+from bansosctl.audit.verify import read_links, verify_topic
 from tests.integration.pipeline_app import HOUSEHOLD_NS, Source, register
 from tests.integration.processes import pipeline_process
 
@@ -131,5 +133,12 @@ def test_ten_thousand_events_survive_sigkill(
     }
     assert len(delivered) == TOTAL, f"{len(delivered)} receipts for {TOTAL} events"
     assert set(delivered) == expected
-    assert asyncio.run(_topic_size(kafka_bootstrap, topic, 6)) == TOTAL
+    # Every event once, and a checkpoint after every thousandth, none twice; the chains
+    # and checkpoints hold across the relay's SIGKILL.
+    assert asyncio.run(_topic_size(kafka_bootstrap, topic, 6)) == TOTAL + TOTAL // CHECKPOINT_EVERY
+    report = verify_topic(topic, asyncio.run(read_links(kafka_bootstrap, topic)))
+    assert report.intact, [problem.describe() for problem in report.problems[:5]]
+    assert (report.events, report.checkpoints, report.attested_upto) == (
+        TOTAL, TOTAL // CHECKPOINT_EVERY, report.last_position,
+    )  # fmt: skip
     print(f"consumer killed at {consumer_kills_at}, relay killed at {relay_killed_at}")

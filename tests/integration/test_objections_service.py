@@ -26,6 +26,7 @@ import pytest
 
 from bansos_registry.sample import SampleSpec, write_snapshot
 from services.objections.tests.images import jpeg_bytes, png_bytes
+from tests.integration.audit_checks import check_audit_trail
 from tests.integration.services import ServiceStack
 from tests.integration.workflow import (
     PERIOD,
@@ -283,3 +284,7 @@ def test_upheld_cases_stop_payment_and_dismissed_ones_change_nothing(
     ]
     text = json.dumps([event.model_dump(mode="json") for event in published])
     assert by_row[refusing]["head_nik"] not in text
+
+    # All of it is in the audit trail, provably (see audit_checks).
+    figures = check_audit_trail(stack)
+    assert figures.households == HOUSEHOLDS and figures.decile_changes >= HOUSEHOLDS

@@ -26,6 +26,7 @@ from bansos_payout.files import (
     write_settlement,
 )
 from bansos_registry.sample import SampleSpec, write_snapshot
+from tests.integration.audit_checks import check_audit_trail
 from tests.integration.services import ServiceStack
 from tests.integration.workflow import Api, approve_every_village, count, payouts_by_id
 
@@ -271,3 +272,7 @@ def test_a_whole_period_balances_to_the_rupiah(stack: ServiceStack) -> None:
     assert count(stack, "payout", store) == store_before
     assert len(stack.published("bansos.payout.v1")) == topic_before
     assert payouts_by_id(stack) == final
+
+    # All of it is in the audit trail, provably (see audit_checks).
+    figures = check_audit_trail(stack)
+    assert figures.households == HOUSEHOLDS and figures.decile_changes >= HOUSEHOLDS

@@ -28,6 +28,7 @@ from eventsourcing.persistence import IntegrityError, InterfaceError, Operationa
 from opentelemetry import trace
 
 from bansos_contracts.envelope import Event
+from bansos_contracts.integrity import is_checkpoint
 from bansos_contracts.kafka import ContractError, dead_letter_message, decode
 from bansos_libs import metrics, telemetry
 from bansos_libs.context import command_context
@@ -201,6 +202,8 @@ class TrackedConsumer:
             return
         decoded: list[tuple[ConsumerRecord[bytes, bytes], Event]] = []
         for record in fresh:
+            if is_checkpoint(record.headers):
+                continue  # an attestation of the producer's log, not an event
             try:
                 decoded.append((record, decode(record.value, record.headers)))
             except ContractError as error:

@@ -13,6 +13,8 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.structs import ConsumerRecord
 
+from bansos_contracts.integrity import is_checkpoint
+
 __all__ = [
     "TopicPartition",
     "idempotent_producer",
@@ -78,10 +80,11 @@ async def topic_partitions(bootstrap_servers: str, topic: str) -> list[int]:
 
 
 async def read_to_end(
-    bootstrap_servers: str, topic: str
+    bootstrap_servers: str, topic: str, *, checkpoints: bool = False
 ) -> AsyncIterator[ConsumerRecord[bytes, bytes]]:
     """Every message of ``topic`` from the beginning up to its end *now*, partition by
-    partition in offset order; no consumer group, no committed offsets."""
+    partition in offset order; no consumer group, no committed offsets. Checkpoint
+    messages (not events) are left out unless ``checkpoints`` is set."""
     tps = [TopicPartition(topic, p) for p in await topic_partitions(bootstrap_servers, topic)]
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
     await consumer.start()
@@ -94,7 +97,9 @@ async def read_to_end(
         while remaining:
             for tp, records in (await consumer.getmany(*remaining, timeout_ms=1000)).items():
                 for record in records:
-                    if record.offset < ends[tp]:
+                    if record.offset < ends[tp] and (
+                        checkpoints or not is_checkpoint(record.headers)
+                    ):
                         yield record
                 if records and records[-1].offset >= ends[tp] - 1:
                     remaining.discard(tp)

@@ -12,11 +12,18 @@ first reads the last message of every partition, so events that reached Kafka be
 crash but after the last recorded position are not published a second time. This holds
 because one relay is the only writer of its topic and writes each partition in
 notification order.
+
+Every event is chained to the previous one of its subject and checkpoints are published
+periodically (:mod:`bansos_contracts.integrity`); the chain state is kept by
+:class:`~bansos_libs.chainstate.ChainState`, saved after Kafka acknowledged a batch and
+before its position is recorded. A relay that restarts folds again what it finds
+already published, so the chains on the topic go on unbroken.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,14 +34,28 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from eventsourcing.persistence import Notification, Tracking
 
 from bansos_contracts.envelope import Event
+from bansos_contracts.integrity import (
+    CHAIN_HEADER,
+    CHECKPOINT_KEY,
+    POSITION_HEADER,
+    Checkpoint,
+    checkpoint_headers,
+    is_checkpoint,
+)
 from bansos_contracts.kafka import KafkaMessage, encode
 from bansos_libs import metrics
+from bansos_libs.chainstate import ChainState
 from bansos_libs.context import ActorDict, EventMeta, meta_of, system_actor
 from bansos_libs.eventstore import ServiceApplication, event_id_for
 from bansos_libs.kafka import idempotent_producer, partition_for
 from bansos_libs.logs import get_logger
+from bansos_libs.views import ViewDatabase
 
-POSITION_HEADER = "bansos_position"
+__all__ = ["POSITION_HEADER", "Envelope", "EventMapper", "OutboxBatch", "OutboxRelay"]
+
+Mark = tuple[int, int]
+"""Where a message stands in a partition's order: (position, 1 for a checkpoint else 0);
+a checkpoint comes after the event at its position."""
 log = get_logger("bansos.outbox")
 
 
@@ -95,7 +116,7 @@ def envelope_of(service: str, domain_event: Any) -> Envelope:
 
 
 class OutboxRelay:
-    """Publishes one application's public events to one topic, in order, once."""
+    """Publishes one application's public events to one topic, in order, once, chained."""
 
     def __init__(
         self,
@@ -106,6 +127,8 @@ class OutboxRelay:
         *,
         batch_size: int = 2000,
         idle_poll_seconds: float = 0.05,
+        checkpoint_seconds: float = 10.0,
+        checkpoint_every: int | None = None,
     ) -> None:
         self.app = app
         self.topic = topic
@@ -114,10 +137,16 @@ class OutboxRelay:
         self.producer = idempotent_producer(bootstrap_servers, f"{app.service}-outbox")
         self.batch_size = batch_size
         self.idle_poll_seconds = idle_poll_seconds
+        self.checkpoint_seconds = checkpoint_seconds
         self.tracking_name = f"outbox:{topic}"
         self.stats = RelayStats()
+        self.database = ViewDatabase(app.settings)
+        self.chain = ChainState(self.database, topic, app.service)
+        if checkpoint_every is not None:
+            self.chain.checkpoint_every = checkpoint_every
         self._partitions: list[int] = []
-        self._published_upto: dict[int, int] = {}
+        self._published_upto: dict[int, Mark] = {}
+        self._last_checkpoint = time.monotonic()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Relay until ``stop`` is set; the batch in hand is finished first."""
@@ -139,6 +168,7 @@ class OutboxRelay:
         finally:
             unregister()
             await self.producer.stop()
+            self.database.close()
 
     def backlog_measurements(self) -> list[metrics.Measurement]:
         """The backlog, for the ``bansos.relay.backlog`` gauge (none before it is known)."""
@@ -151,9 +181,9 @@ class OutboxRelay:
         self.stats.backlog = max(0, (newest or 0) - self.stats.position)
 
     async def recover(self) -> None:
-        """Load the recorded position and what the topic already holds beyond it."""
-        recorded = await anyio.to_thread.run_sync(self.app.max_tracking_id, self.tracking_name)
-        self.stats.position = recorded or 0
+        """Load the chain state and what the topic already holds beyond it."""
+        await anyio.to_thread.run_sync(self._load_chain)
+        self.stats.position = self.chain.log.position
         partitions = await self.producer.partitions_for(self.topic)
         if not partitions:
             raise RuntimeError(f"topic {self.topic} does not exist: create it first")
@@ -161,19 +191,37 @@ class OutboxRelay:
         self._published_upto = await last_published_positions(
             self.bootstrap_servers, self.topic, self._partitions
         )
+        position, kind = self._published_upto[self._checkpoint_partition()]
+        if kind == 1:  # a checkpoint published just before a crash, perhaps unrecorded
+            self.chain.log.checkpoint_position = max(self.chain.log.checkpoint_position, position)
+        self._last_checkpoint = time.monotonic()
         await self._measure_backlog()
         log.info(
             "outbox.recovered",
             topic=self.topic,
             position=self.stats.position,
-            published_upto=max(self._published_upto.values(), default=0),
+            published_upto=max(p for p, _ in self._published_upto.values()),
         )
+
+    def _load_chain(self) -> None:
+        # A service's roles start at once: PostgreSQL may refuse concurrent CREATE ... IF
+        # NOT EXISTS of the same table; the next attempt finds it created.
+        for attempt in range(1, 6):
+            try:
+                self.chain.create_tables()
+                break
+            except Exception:
+                if attempt == 5:
+                    raise
+                time.sleep(0.2 * attempt)
+        self.chain.load()
 
     async def relay_once(self) -> int:
         """Publish the next batch; returns how many notifications it covered."""
         batch = await self.next_batch()
         if batch is None:
             self.stats.backlog = 0
+            await self.checkpoint_if_idle()
             return 0
         await self.publish(batch)
         await self.record(batch)
@@ -184,7 +232,10 @@ class OutboxRelay:
         return len(batch.notifications)
 
     async def next_batch(self) -> OutboxBatch | None:
-        """Read and map the notifications after the current position (no Kafka I/O)."""
+        """Read, map and chain the notifications after the current position.
+
+        No Kafka I/O; the chain state advances in memory and is saved by :meth:`record`.
+        """
         notifications: Sequence[Notification] = await anyio.to_thread.run_sync(
             lambda: self.app.recorder.select_notifications(
                 start=self.stats.position + 1, limit=self.batch_size
@@ -192,19 +243,40 @@ class OutboxRelay:
         )
         if not notifications:
             return None
-        outgoing = [m for m in map(self._message_for, notifications) if m is not None]
+        mapped = [(n.id, self._contract_event(n)) for n in notifications]
+        public = [(n, found) for n, found in mapped if found is not None]
+        subjects = [event.subject_id for _, (event, _) in public]
+        await anyio.to_thread.run_sync(self.chain.preload, subjects)
+        outgoing: list[tuple[KafkaMessage, int]] = []
+        for position, (event, message) in public:
+            outgoing.extend(self._chained(position, event.subject_id, message))
         return OutboxBatch(notifications, outgoing)
 
     async def record(self, batch: OutboxBatch) -> None:
-        """Record the batch's last position, after Kafka acknowledged all of it."""
+        """Save the chain state, then record the batch's last position, after Kafka
+        acknowledged all of it."""
         last = batch.notifications[-1].id
+        await anyio.to_thread.run_sync(self.chain.save, last)
         await anyio.to_thread.run_sync(
             self.app.process_recorder.insert_tracking, Tracking(self.tracking_name, last)
         )
         self.stats.position = last
         log.debug("outbox.batch", topic=self.topic, count=len(batch.outgoing), position=last)
 
-    def _message_for(self, notification: Notification) -> tuple[KafkaMessage, int] | None:
+    async def checkpoint_if_idle(self) -> bool:
+        """Publish a checkpoint over the tail of the log when the relay has caught up,
+        the last one is ``checkpoint_seconds`` old and events came since."""
+        state = self.chain.log
+        if state.last_event_position <= state.checkpoint_position:
+            return False
+        if time.monotonic() - self._last_checkpoint < self.checkpoint_seconds:
+            return False
+        message = self._checkpoint_message(self.chain.checkpoint())
+        await self.publish(OutboxBatch((), [message]))
+        await anyio.to_thread.run_sync(self.chain.save, self.stats.position)
+        return True
+
+    def _contract_event(self, notification: Notification) -> tuple[Event, KafkaMessage] | None:
         domain_event = self.app.mapper.to_domain_event(notification)
         event = self.mapper(domain_event, envelope_of(self.app.service, domain_event))
         if event is None:
@@ -217,12 +289,45 @@ class OutboxRelay:
         message = encode(
             event, traceparent=trace.get("traceparent"), tracestate=trace.get("tracestate")
         )
+        return event, message
+
+    def _chained(
+        self, position: int, subject: str, message: KafkaMessage
+    ) -> list[tuple[KafkaMessage, int]]:
+        """The event's message with its position and chain, and the checkpoint that
+        follows it if one is due; without what the topic already holds."""
+        assert message.value is not None
+        chain = self.chain.fold(subject, position, message.value)
         partition = partition_for(message.key or b"", self._partitions)
-        if notification.id <= self._published_upto.get(partition, 0):
+        outgoing = []
+        if (position, 0) <= self._published_upto.get(partition, (0, 0)):
             self.stats.already_published += 1
-            return None
-        headers = (*message.headers, (POSITION_HEADER, str(notification.id).encode()))
-        return KafkaMessage(self.topic, message.key, message.value, headers), partition
+        else:
+            headers = (
+                *message.headers,
+                (POSITION_HEADER, str(position).encode()),
+                (CHAIN_HEADER, chain.encode()),
+            )
+            outgoing.append(
+                (KafkaMessage(self.topic, message.key, message.value, headers), partition)
+            )
+        if self.chain.due_checkpoint():
+            checkpoint = self._checkpoint_message(self.chain.checkpoint())
+            if (position, 1) > self._published_upto.get(checkpoint[1], (0, 0)):
+                outgoing.append(checkpoint)
+        return outgoing
+
+    def _checkpoint_partition(self) -> int:
+        return partition_for(CHECKPOINT_KEY, self._partitions)
+
+    def _checkpoint_message(self, checkpoint: Checkpoint) -> tuple[KafkaMessage, int]:
+        """A checkpoint's message; the chain state now counts it as published."""
+        self.chain.log.checkpoint_position = checkpoint.upto_position
+        self._last_checkpoint = time.monotonic()
+        message = KafkaMessage(
+            self.topic, CHECKPOINT_KEY, checkpoint.to_json(), checkpoint_headers(checkpoint)
+        )
+        return message, self._checkpoint_partition()
 
     async def publish(self, batch: OutboxBatch) -> None:
         """Send the batch's messages and wait until Kafka acknowledged every one."""
@@ -237,14 +342,15 @@ class OutboxRelay:
             for message, partition in batch.outgoing
         ]
         await asyncio.gather(*futures)
-        self.stats.published += len(batch.outgoing)
-        metrics.events_published(self.topic, len(batch.outgoing))
+        events = sum(1 for message, _ in batch.outgoing if not is_checkpoint(message.headers))
+        self.stats.published += events
+        metrics.events_published(self.topic, events)
 
 
 async def last_published_positions(
     bootstrap_servers: str, topic: str, partitions: list[int]
-) -> dict[int, int]:
-    """The ``bansos_position`` of the last message on each partition (0 if none)."""
+) -> dict[int, Mark]:
+    """Where the last message of each partition stands ((0, 0) if none)."""
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap_servers,
         enable_auto_commit=False,
@@ -255,20 +361,21 @@ async def last_published_positions(
         tps = [TopicPartition(topic, p) for p in partitions]
         consumer.assign(tps)
         ends = await consumer.end_offsets(tps)
-        positions: dict[int, int] = {}
+        positions: dict[int, Mark] = {}
         pending = []
         for tp in tps:
             if ends[tp] > 0:
                 consumer.seek(tp, ends[tp] - 1)
                 pending.append(tp)
             else:
-                positions[tp.partition] = 0
+                positions[tp.partition] = (0, 0)
         while pending:
             batch = await consumer.getmany(*pending, timeout_ms=1000)
             for tp, records in batch.items():
                 last = records[-1]
                 value = dict(last.headers).get(POSITION_HEADER)
-                positions[tp.partition] = int(value) if value else 0
+                kind = 1 if is_checkpoint(last.headers) else 0
+                positions[tp.partition] = (int(value) if value else 0, kind)
                 if last.offset >= ends[tp] - 1:
                     pending.remove(tp)
         return positions

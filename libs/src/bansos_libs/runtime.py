@@ -143,6 +143,7 @@ async def run(definition: ServiceDefinition, role: str, settings: ServiceSetting
             settings.kafka_bootstrap_servers,
             batch_size=settings.relay_batch_size,
             idle_poll_seconds=settings.relay_idle_poll_seconds,
+            checkpoint_seconds=settings.relay_checkpoint_seconds,
         )
         tasks["relay"] = asyncio.create_task(relay.run(stop))
     if definition.subscriber is not None and role in ("all", "consume"):

@@ -67,6 +67,12 @@ class ServiceSettings(BaseSettings):
     )
     relay_batch_size: int = Field(default=2000, ge=1, le=100_000)
     relay_idle_poll_seconds: float = Field(default=0.05, gt=0, le=5)
+    relay_checkpoint_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=3600,
+        description="A caught-up relay publishes a checkpoint over new events this often.",
+    )
     consumer_max_records: int = Field(default=2000, ge=1, le=100_000)
     postgres_pool_size: int = Field(default=5, ge=1, le=100)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from bansosctl import audit, cases, eligibility, payouts, registry, replay, status, token
+from bansosctl import audit, cases, eligibility, payouts, registry, replay, status, token, trace_cli
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -22,3 +22,4 @@ cases.register(app)
 status.register(app)
 replay.register(app)
 audit.register(app)
+trace_cli.register(app)

@@ -21,7 +21,7 @@ from eventsourcing.persistence import IntegrityError
 from bansos_contracts.enums import CaseKind
 from bansos_libs.auth import Forbidden, Principal, Role
 from bansos_libs.auth.principal import looks_like_nik_or_kk
-from bansos_libs.context import ActorDict, CommandContext, command_context
+from bansos_libs.context import ActorDict, CommandContext, command_context, meta_of, stamp
 from bansos_libs.eventstore import UnitOfWork, event_id_for
 from bansos_libs.registry_client import HouseholdPlace, Identified
 from bansos_objections import policy
@@ -270,9 +270,23 @@ class CaseService:
                 )  # fmt: skip
                 self._close_index(uow, case)
                 uow.collect(case)
+            self._caused_by_its_review(uow)
             if self._committed(uow):
                 return CaseResult(case, changed=True)
         raise RuntimeError(f"case {case_id} kept changing; retry")
+
+    def _caused_by_its_review(self, uow: UnitOfWork) -> None:
+        """A final review resolves the case in the same command: the resolution is caused
+        by that review, not by what caused the review."""
+        previous = None
+        for event in uow.pending:
+            meta = meta_of(event)
+            if isinstance(event, Case.Resolved) and isinstance(previous, Case.Reviewed) and meta:
+                review_id = event_id_for(
+                    self.app.service, previous.originator_id, previous.originator_version
+                )
+                stamp(event, {**meta, "causation_id": review_id})
+            previous = event
 
     def withdraw(self, principal: Principal, case_id: str, request: Withdrawal) -> CaseResult:
         """The filer withdraws their open case."""
@@ -323,8 +337,13 @@ class CaseService:
         self, principal: Principal, case_id: str, case: Case | None
     ) -> AbstractContextManager[CommandContext]:
         """Act as ``principal`` in the case's flow: every event of a case shares its id as
-        correlation id, and each is caused by the case's event before it."""
-        causation = None if case is None else event_id_for(self.app.service, case.id, case.version)
+        correlation id, and each is caused by the case's step before it (a published event:
+        merged duplicates are not)."""
+        causation = (
+            None
+            if case is None
+            else event_id_for(self.app.service, case.id, case.last_step_version)
+        )
         return command_context(_actor(principal), correlation_id=case_id, causation_id=causation)
 
     @staticmethod

@@ -3,6 +3,8 @@
 - ``sync`` reads the four public topics into a local SQLite index (tracked, incremental);
 - ``household ID`` prints one household's whole timeline across services, with causes,
   optionally as the system knew it at a moment (``--as-of``, by Kafka record time);
+- ``verify`` recomputes every event chain and checkpoint on the topics and names the
+  first broken link;
 - ``verify-decisions`` re-runs every recorded eligibility decision from its inputs and
   its ruleset version, and exits 1 when one does not reproduce.
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import asdict
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -281,6 +284,67 @@ def verify_decisions_command(
             markup=False,
         )
     if report.not_reproduced:
+        raise typer.Exit(1)
+
+
+# --- verify --------------------------------------------------------------------------------
+
+BootstrapOption = Annotated[
+    str | None,
+    typer.Option(help="The broker (default: KAFKA_BOOTSTRAP_SERVERS, else 127.0.0.1:9092)."),
+]
+PrefixOption = Annotated[
+    str | None, typer.Option(help="The topics' prefix (default: BANSOS_TOPIC_PREFIX).")
+]
+
+
+@app.command("verify")
+def verify_command(
+    bootstrap_servers: BootstrapOption = None,
+    topic_prefix: PrefixOption = None,
+    as_json: AsJson = False,
+) -> None:
+    """Recompute every event chain and checkpoint on the four topics; exit 1 and name
+    the first broken link if one does not hold."""
+    from aiokafka.errors import KafkaError
+
+    from bansos_contracts import topics
+    from bansos_libs.settings import ServiceSettings
+    from bansosctl.audit.verify import event_named, verify_topics
+
+    settings = ServiceSettings()
+    bootstrap = bootstrap_servers or settings.kafka_bootstrap_servers
+    prefix = settings.topic_prefix if topic_prefix is None else topic_prefix
+    names = [prefix + topic for topic in topics.PRODUCERS]
+    try:
+        reports = asyncio.run(verify_topics(bootstrap, names))
+        problems = [problem for report in reports for problem in report.problems]
+        first = asyncio.run(event_named(bootstrap, problems[0])) if problems else None
+    except (KafkaError, OSError, TimeoutError) as error:
+        raise _fail(f"cannot read from Kafka at {bootstrap}: {error!r}") from None
+    if as_json:
+        body = [
+            {**asdict(r), "intact": r.intact,
+             "problems": [{**asdict(p), "text": p.describe()} for p in r.problems]}
+            for r in reports
+        ]  # fmt: skip
+        print(json.dumps({"topics": body, "first_broken_link": first}, indent=2))
+    else:
+        table = Table("topic", "events", "subjects", "checkpoints", "attested up to",
+                      "after it", "problems")  # fmt: skip
+        for r in reports:
+            table.add_row(
+                r.topic, f"{r.events:,}", f"{r.subjects:,}", f"{r.checkpoints:,}",
+                f"{r.attested_upto:,}", f"{r.unattested:,}", f"{len(r.problems):,}",
+            )  # fmt: skip
+        console.print(table)
+        if problems:
+            errors.print(f"FIRST BROKEN LINK ({first}): {problems[0].describe()}", markup=False)
+            for problem in problems[1:_MAX_ROWS]:
+                errors.print(problem.describe(), markup=False)
+        else:
+            console.print("every chain and checkpoint holds", markup=False)
+    if problems:
         raise typer.Exit(1)
 
 

@@ -30,6 +30,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from bansos_contracts import topics
+from bansos_contracts.integrity import is_checkpoint
 from bansos_contracts.kafka import ContractError, decode
 from bansosctl.audit.index import Index, IndexedEvent, Prepared, prepare
 
@@ -158,6 +159,8 @@ def decode_records(records: Sequence[RawRecord]) -> Prepared:
     items: list[IndexedEvent] = []
     unreadable: list[tuple[str, int, int, str]] = []
     for topic, partition, offset, timestamp, value, headers in records:
+        if is_checkpoint(headers):
+            continue  # checked by `audit verify`, not part of any timeline
         try:
             event = decode(value, headers)
             assert value is not None  # decode refuses a message without one

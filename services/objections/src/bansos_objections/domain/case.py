@@ -142,6 +142,9 @@ class Case(Aggregate):
         self.effects = list(effects)
         self.filer = dict(filer)
         self.supporters: list[Actor] = []
+        self.merged_since_step = 0
+        """``Supported`` events since the last step of the review (which are published;
+        merges are not), so the next step can name the last published one as its cause."""
         self.reviewers: list[Actor] = []
         self.reviewed_stages: list[str] = []
         """The stage each of ``reviewers`` reviewed."""
@@ -178,6 +181,11 @@ class Case(Aggregate):
         )  # fmt: skip
 
     # -- what it is now ------------------------------------------------------------------
+
+    @property
+    def last_step_version(self) -> int:
+        """The version of the case's last step: submission, review or resolution."""
+        return self.version - self.merged_since_step
 
     @property
     def is_open(self) -> bool:
@@ -343,6 +351,7 @@ class Case(Aggregate):
     ) -> None:  # fmt: skip
         self.supporters = [*self.supporters, dict(supporter)]
         self.requests = self.requests | {request_id}
+        self.merged_since_step += 1
 
     @event(Reviewed)
     def _reviewed(
@@ -353,6 +362,7 @@ class Case(Aggregate):
         self.reviewers = [*self.reviewers, dict(reviewer)]
         self.reviewed_stages = [*self.reviewed_stages, stage]
         self.requests = self.requests | {request_id}
+        self.merged_since_step = 0
         if next_stage is not None:
             self.stage_index = [s["stage"] for s in self.stages].index(next_stage)
             self.stage_entered_at = at
