@@ -5,6 +5,8 @@ UV ?= uv
 PY := .venv/bin/python
 KAFKA := 127.0.0.1:$(or $(KAFKA_PORT),9092)
 TOPICS := bansos.registry.v1 bansos.objections.v1 bansos.eligibility.v1 bansos.payout.v1 bansos.deadletter.v1
+KUSTOMIZE := .local/bin/kustomize
+KUSTOMIZE_VERSION := v5.7.1
 SERVICES := $(foreach f,$(wildcard services/*/src/bansos_*/__main__.py),$(word 2,$(subst /, ,$f)))
 
 .PHONY: help setup run stop test lint format bench schemas unit integration
@@ -12,10 +14,14 @@ SERVICES := $(foreach f,$(wildcard services/*/src/bansos_*/__main__.py),$(word 2
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-setup: ## install Python dependencies (uv) and the Kafka broker's jars
+setup: $(KUSTOMIZE) ## install Python dependencies (uv), the Kafka broker's jars and kustomize
 	@command -v $(UV) >/dev/null || python3 -m pip install -q uv
 	$(UV) sync --frozen
 	deploy/local/kafka.sh install
+
+$(KUSTOMIZE): # renders deploy/k8s in the tests; built from source through the Go module proxy
+	@command -v go >/dev/null || { echo "kustomize needs Go (https://go.dev/dl) to be built" >&2; exit 1; }
+	GOBIN=$(CURDIR)/.local/bin GOFLAGS=-mod=mod go install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
 
 SAMPLE := .local/sample/jombang-2025-09.csv
 
@@ -45,7 +51,7 @@ format: ## apply ruff's fixes and formatting
 	$(UV) run --frozen ruff check --fix .
 	$(UV) run --frozen ruff format .
 
-test: lint ## lint, then every test: unit tests in memory, integration tests on the real stack
+test: lint $(KUSTOMIZE) ## lint, then every test: unit tests in memory, integration tests on the real stack
 	$(UV) run --frozen pytest
 
 unit: ## only the tests that need no broker or database

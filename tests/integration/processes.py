@@ -16,10 +16,18 @@ class ServiceProcess:
     """One ``python -m MODULE ARGS`` process with its own environment and log file."""
 
     def __init__(
-        self, module: str, args: list[str], env: Mapping[str, str], log_path: Path
+        self,
+        module: str,
+        args: list[str],
+        env: Mapping[str, str],
+        log_path: Path,
+        *,
+        command: list[str] | None = None,
     ) -> None:
         self.module = module
         self.args = args
+        self.command = command or [sys.executable, "-m", module]
+        """What is run before ``args``."""
         self.env = {**os.environ, "PYTHONPATH": str(ROOT), **env}
         self.log_path = log_path
         self.process: subprocess.Popen[bytes] | None = None
@@ -29,7 +37,7 @@ class ServiceProcess:
         """Start (again); output is appended to the log file."""
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", self.module, *self.args],
+            [*self.command, *self.args],
             cwd=ROOT,
             env=self.env,
             stdout=log,
@@ -38,6 +46,16 @@ class ServiceProcess:
         log.close()
         self.starts += 1
         return self
+
+    @classmethod
+    def as_in_image(
+        cls, service: str, args: list[str], env: Mapping[str, str], log_path: Path
+    ) -> ServiceProcess:
+        """The service as its container image runs it: its own command
+        (``bansos-<service> ROLE``, the image's entrypoint) configured by nothing but
+        environment variables."""
+        command = [str(Path(sys.executable).parent / f"bansos-{service}")]
+        return cls(f"bansos_{service}", args, env, log_path, command=command)
 
     def kill(self) -> None:
         """SIGKILL: no clean-up, no flush, exactly like a crash."""

@@ -101,11 +101,11 @@ class ServiceStack:
         return f"http://127.0.0.1:{self.ports[service]}"
 
     def start(self, service: str, timeout: float = 60) -> ServiceProcess:
-        """Start ``python -m bansos_<service> all`` and wait until it is ready."""
+        """Start ``bansos-<service> all`` (the image's command) and wait until it is ready."""
         process = self.processes.get(service)
         if process is None:
-            process = ServiceProcess(
-                f"bansos_{service}", ["all"], self.env(service), self.folder / f"{service}.log"
+            process = ServiceProcess.as_in_image(
+                service, ["all"], self.env(service), self.folder / f"{service}.log"
             )
             self.processes[service] = process
         process.start()

@@ -18,6 +18,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from bansos_libs.eventstore import ServiceApplication
+from bansos_libs.kafka import connection
 
 Check = Callable[[], Awaitable[None]]
 
@@ -41,7 +42,7 @@ class BrokerCheck:
     async def __call__(self) -> None:
         if self._client is None:
             client = AIOKafkaAdminClient(
-                bootstrap_servers=self.bootstrap_servers, request_timeout_ms=3000
+                **connection(self.bootstrap_servers), request_timeout_ms=3000
             )
             await client.start()
             self._client = client

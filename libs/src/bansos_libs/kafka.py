@@ -7,16 +7,23 @@ aiokafka's defaults would silently lose or duplicate data here: producers defaul
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any, Literal
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.helpers import create_ssl_context
 from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.structs import ConsumerRecord
+from pydantic import SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bansos_contracts.integrity import is_checkpoint
 
 __all__ = [
+    "KafkaSecurity",
     "TopicPartition",
+    "connection",
     "idempotent_producer",
     "partition_for",
     "read_to_end",
@@ -27,10 +34,54 @@ __all__ = [
 _partitioner = DefaultPartitioner()
 
 
+class KafkaSecurity(BaseSettings):
+    """How clients authenticate to the broker (``BANSOS_KAFKA_*``): plaintext locally,
+    SASL SCRAM over TLS in Kubernetes (Strimzi KafkaUsers, whose ACLs let each service
+    write only its own topic)."""
+
+    model_config = SettingsConfigDict(env_prefix="BANSOS_KAFKA_", extra="ignore", frozen=True)
+
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "SCRAM-SHA-512"
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    ssl_cafile: Path | None = None
+    """The cluster CA (Strimzi's ``<cluster>-cluster-ca-cert``); system CAs when unset."""
+
+    @model_validator(mode="after")
+    def _credentials_with_sasl(self) -> KafkaSecurity:
+        if self.security_protocol.startswith("SASL") and not (
+            self.sasl_username and self.sasl_password
+        ):
+            raise ValueError(
+                f"BANSOS_KAFKA_SECURITY_PROTOCOL={self.security_protocol} needs "
+                "BANSOS_KAFKA_SASL_USERNAME and BANSOS_KAFKA_SASL_PASSWORD"
+            )
+        return self
+
+    def options(self) -> dict[str, Any]:
+        """Keyword arguments for any aiokafka client."""
+        options: dict[str, Any] = {"security_protocol": self.security_protocol}
+        if self.security_protocol.endswith("SSL"):
+            cafile = str(self.ssl_cafile) if self.ssl_cafile else None
+            options["ssl_context"] = create_ssl_context(cafile=cafile)
+        if self.security_protocol.startswith("SASL"):
+            assert self.sasl_password is not None  # checked by the validator
+            options["sasl_mechanism"] = self.sasl_mechanism
+            options["sasl_plain_username"] = self.sasl_username
+            options["sasl_plain_password"] = self.sasl_password.get_secret_value()
+        return options
+
+
+def connection(bootstrap_servers: str) -> dict[str, Any]:
+    """The broker and the environment's security options, for any aiokafka client."""
+    return {"bootstrap_servers": bootstrap_servers, **KafkaSecurity().options()}
+
+
 def idempotent_producer(bootstrap_servers: str, client_id: str) -> AIOKafkaProducer:
     """A producer that writes each message once, in order per partition (acks=all)."""
     return AIOKafkaProducer(
-        bootstrap_servers=bootstrap_servers,
+        **connection(bootstrap_servers),
         client_id=client_id,
         enable_idempotence=True,
         acks="all",
@@ -45,7 +96,7 @@ def tracked_consumer_client(
 ) -> AIOKafkaConsumer:
     """A consumer whose position comes from our own tracking, not from auto-commit."""
     return AIOKafkaConsumer(
-        bootstrap_servers=bootstrap_servers,
+        **connection(bootstrap_servers),
         group_id=group_id,
         client_id=client_id,
         enable_auto_commit=False,
@@ -67,7 +118,7 @@ def partition_for(key: bytes, partitions: list[int]) -> int:
 
 async def topic_partitions(bootstrap_servers: str, topic: str) -> list[int]:
     """The partitions of ``topic``; ``ValueError`` if it does not exist."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    admin = AIOKafkaAdminClient(**connection(bootstrap_servers))
     await admin.start()
     try:
         [described] = await admin.describe_topics([topic])
@@ -86,7 +137,7 @@ async def read_to_end(
     partition in offset order; no consumer group, no committed offsets. Checkpoint
     messages (not events) are left out unless ``checkpoints`` is set."""
     tps = [TopicPartition(topic, p) for p in await topic_partitions(bootstrap_servers, topic)]
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(**connection(bootstrap_servers), enable_auto_commit=False)
     await consumer.start()
     try:
         consumer.assign(tps)

@@ -47,7 +47,7 @@ from bansos_libs import metrics
 from bansos_libs.chainstate import ChainState
 from bansos_libs.context import ActorDict, EventMeta, meta_of, system_actor
 from bansos_libs.eventstore import ServiceApplication, event_id_for
-from bansos_libs.kafka import idempotent_producer, partition_for
+from bansos_libs.kafka import connection, idempotent_producer, partition_for
 from bansos_libs.logs import get_logger
 from bansos_libs.views import ViewDatabase
 
@@ -352,7 +352,7 @@ async def last_published_positions(
 ) -> dict[int, Mark]:
     """Where the last message of each partition stands ((0, 0) if none)."""
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap_servers,
+        **connection(bootstrap_servers),
         enable_auto_commit=False,
         isolation_level="read_uncommitted",
     )

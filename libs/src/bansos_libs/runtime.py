@@ -30,6 +30,7 @@ from fastapi.responses import PlainTextResponse
 
 from bansos_contracts.envelope import Event
 from bansos_libs.asyncapi import service_asyncapi
+from bansos_libs.chainstate import ChainState
 from bansos_libs.consumer import Handler, TrackedConsumer
 from bansos_libs.eventstore import ServiceApplication
 from bansos_libs.health import BrokerCheck, Health, health_router, store_check
@@ -39,9 +40,9 @@ from bansos_libs.metrics import register as register_gauge
 from bansos_libs.outbox import EventMapper, OutboxRelay
 from bansos_libs.settings import ServiceSettings
 from bansos_libs.telemetry import configure_tracing
-from bansos_libs.views import ViewUpdater
+from bansos_libs.views import ViewDatabase, ViewUpdater
 
-ROLES = ("all", "api", "relay", "consume")
+ROLES = ("all", "api", "relay", "consume", "migrate")
 log = get_logger("bansos.runtime")
 
 
@@ -186,6 +187,25 @@ async def run(definition: ServiceDefinition, role: str, settings: ServiceSetting
     return 1 if failed else 0
 
 
+def migrate(definition: ServiceDefinition, settings: ServiceSettings) -> int:
+    """Create the service's tables (event store, tracking, read models, relay chain
+    state) if they do not exist, then return: the init step before a service starts."""
+    app = definition.application(settings)  # the event store creates its own tables
+    try:
+        if definition.views is not None:
+            for updater in definition.views(app, settings):  # each creates its tables
+                updater.database.close()
+        if definition.publisher is not None:
+            database = ViewDatabase(settings)
+            topic = settings.topic_prefix + definition.publisher.topic
+            ChainState(database, topic, definition.name).create_tables()
+            database.close()
+    finally:
+        app.close()
+    log.info("service.migrated", service=definition.name)
+    return 0
+
+
 def service_settings(definition: ServiceDefinition) -> ServiceSettings:
     """The environment's settings for a service, with the service's own default port."""
     settings = ServiceSettings(service=definition.name)
@@ -213,4 +233,6 @@ def main(definition: ServiceDefinition, argv: Sequence[str] | None = None) -> No
         settings.trace_sample_ratio,
     )
     configure_metrics(definition.name, settings.otel_exporter, settings.otel_endpoint)
+    if args.role == "migrate":
+        sys.exit(migrate(definition, settings))
     sys.exit(asyncio.run(run(definition, args.role, settings)))

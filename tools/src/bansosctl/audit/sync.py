@@ -32,6 +32,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from bansos_contracts import topics
 from bansos_contracts.integrity import is_checkpoint
 from bansos_contracts.kafka import ContractError, decode
+from bansos_libs.kafka import connection
 from bansosctl.audit.index import Index, IndexedEvent, Prepared, prepare
 
 __all__ = [
@@ -251,7 +252,7 @@ class _Batch:
 
 async def _partitions(bootstrap: str, names: list[str]) -> dict[str, list[int]]:
     """The partitions of each topic of ``names`` that exists."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="bansosctl-audit")
+    admin = AIOKafkaAdminClient(**connection(bootstrap), client_id="bansosctl-audit")
     await admin.start()
     try:
         described = await admin.describe_topics(names)
@@ -266,7 +267,7 @@ async def _partitions(bootstrap: str, names: list[str]) -> dict[str, list[int]]:
 
 async def _open_consumer(bootstrap: str, max_records: int) -> AIOKafkaConsumer:
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap,
+        **connection(bootstrap),
         client_id="bansosctl-audit",
         group_id=None,
         enable_auto_commit=False,

@@ -30,7 +30,7 @@ from bansos_contracts.integrity import (
     is_checkpoint,
     log_hash,
 )
-from bansos_libs.kafka import read_to_end
+from bansos_libs.kafka import connection, read_to_end
 
 __all__ = [
     "Link",
@@ -251,7 +251,7 @@ async def read_links(bootstrap_servers: str, topic: str) -> list[list[Link]]:
 
 async def event_named(bootstrap_servers: str, problem: Problem) -> str:
     """The event id and type of a problem's message, read again from Kafka."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(**connection(bootstrap_servers), enable_auto_commit=False)
     await consumer.start()
     try:
         tp = TopicPartition(problem.topic, problem.partition)
