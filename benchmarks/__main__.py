@@ -3,8 +3,9 @@
 Environment: BENCH_EVENTS (default 30000), BENCH_RUNS (default 3), BENCH_IMPORT_SIZES
 (default 100000,300000), BENCH_ELIGIBILITY_HOUSEHOLDS (default 100000),
 BENCH_LATENCY_SAMPLES (default 100), BENCH_PAYOUT_HOUSEHOLDS (default 100000),
-BENCH_COLLECTIONS (default 5000), BENCH_COLLECTION_CLIENTS (default 16), BENCH_ONLY (e.g.
-``payout``; default all of pipeline, import, eligibility, payout).
+BENCH_COLLECTIONS (default 5000), BENCH_COLLECTION_CLIENTS (default 16), BENCH_AUDIT_EVENTS
+(default 1000000), BENCH_AUDIT_POSTGRES (1 also replays from PostgreSQL; default off),
+BENCH_ONLY (e.g. ``payout``; default all of pipeline, import, eligibility, payout, audit).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bansos_libs.telemetry import configure_tracing
-from benchmarks import eligibility, payout, pipeline, registry_import
+from benchmarks import audit, eligibility, payout, pipeline, registry_import
 from benchmarks.stack import ROOT, start_stack, stop_stack
 
 
@@ -33,7 +34,7 @@ def main() -> None:
     # for most traces.
     ratio = float(os.environ.get("BENCH_TRACE_SAMPLE_RATIO", "1.0"))
     configure_tracing("bench", exporter="none", sample_ratio=ratio)
-    only = set(os.environ.get("BENCH_ONLY", "pipeline,import,eligibility,payout").split(","))
+    only = set(os.environ.get("BENCH_ONLY", "pipeline,import,eligibility,payout,audit").split(","))
     console = Console()
     table = Table(title=f"bansos benchmarks — {platform.node()}, {os.cpu_count()} cores")
     table.add_column("measure")
@@ -109,6 +110,25 @@ def main() -> None:
             f"collections recorded through POST /collections, {clients} clients",
             f"{paid['collections_per_s']:,.0f} collections/s",
         )
+    if "audit" in only:
+        audit_events = int(os.environ.get("BENCH_AUDIT_EVENTS", "1000000"))
+        postgres = os.environ.get("BENCH_AUDIT_POSTGRES") == "1"
+        console.print(f"audit and replay: {audit_events:,} events …")
+        audited = audit.run(audit_events, postgres)
+        record["audit"] = audited
+        target, n = f"{audit.TARGET:,.0f}", f"{audit_events:,}"
+        for measure, key in (
+            (f"audit index build (sync), {n} events", "index"),
+            (f"audit verify (chains + checkpoints), {n} events", "verify"),
+            (f"replay payout read models, {n} events (SQLite)", "replay_payout_sqlite"),
+            ("  … the same from PostgreSQL", "replay_payout_postgres"),
+        ):
+            if f"{key}_events_per_s" in audited:
+                table.add_row(
+                    measure,
+                    f"{audited[f'{key}_events_per_s']:,.0f} events/s"
+                    f" ({audited[f'{key}_to_target']:.2f} of {target})",
+                )
     console.print(table)
     (logs / "results.json").write_text(json.dumps(record, indent=2))
     console.print(f"written to {logs / 'results.json'}")
