@@ -34,9 +34,24 @@ CUSTOM_GROUPS = ("kafka.strimzi.io", "postgresql.cnpg.io", "keda.sh")
 Manifest = dict[str, Any]
 
 
+def _origin_checkout() -> Path | None:
+    """The checkout this one was cloned from, when that is a local folder."""
+    done = subprocess.run(
+        ["git", "-C", str(ROOT), "remote", "get-url", "origin"], capture_output=True, text=True
+    )
+    origin = Path(done.stdout.strip()) if done.returncode == 0 else None
+    return origin if origin is not None and origin.is_absolute() and origin.is_dir() else None
+
+
 def crds_dir() -> Path:
-    """Where the CRD schemas are: ``BANSOS_CRDS_DIR``, else ``../shared/crds``."""
-    candidates = [os.environ.get("BANSOS_CRDS_DIR"), ROOT.parent / "shared" / "crds"]
+    """Where the CRD schemas are: ``BANSOS_CRDS_DIR``, else ``../shared/crds`` beside the
+    checkout (or beside the local checkout it was cloned from)."""
+    origin = _origin_checkout()
+    candidates = [
+        os.environ.get("BANSOS_CRDS_DIR"),
+        ROOT.parent / "shared" / "crds",
+        origin.parent / "shared" / "crds" if origin else None,
+    ]
     for candidate in candidates:
         if candidate and Path(candidate).is_dir():
             return Path(candidate)

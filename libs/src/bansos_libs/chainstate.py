@@ -55,16 +55,15 @@ class ChainState:
 
     def create_tables(self) -> None:
         """Create the tables if they do not exist."""
-        with self.database.transaction() as sql:
-            sql.execute(
+        self.database.create(
+            [
                 f"CREATE TABLE IF NOT EXISTS {HEADS_TABLE} (topic TEXT NOT NULL, "
-                "subject_id TEXT NOT NULL, chain TEXT NOT NULL, PRIMARY KEY (topic, subject_id))"
-            )
-            sql.execute(
+                "subject_id TEXT NOT NULL, chain TEXT NOT NULL, PRIMARY KEY (topic, subject_id))",
                 f"CREATE TABLE IF NOT EXISTS {LOG_TABLE} (topic TEXT PRIMARY KEY, "
                 "position BIGINT NOT NULL, events BIGINT NOT NULL, log_hash TEXT, "
-                "last_event_position BIGINT NOT NULL, checkpoint_position BIGINT NOT NULL)"
-            )
+                "last_event_position BIGINT NOT NULL, checkpoint_position BIGINT NOT NULL)",
+            ]
+        )
 
     def load(self) -> LogState:
         """Read the stored log state (a fresh one when none is stored) and forget heads."""

@@ -204,16 +204,7 @@ class OutboxRelay:
         )
 
     def _load_chain(self) -> None:
-        # A service's roles start at once: PostgreSQL may refuse concurrent CREATE ... IF
-        # NOT EXISTS of the same table; the next attempt finds it created.
-        for attempt in range(1, 6):
-            try:
-                self.chain.create_tables()
-                break
-            except Exception:
-                if attempt == 5:
-                    raise
-                time.sleep(0.2 * attempt)
+        self.chain.create_tables()
         self.chain.load()
 
     async def relay_once(self) -> int:

@@ -149,6 +149,24 @@ class ViewDatabase:
             with self._pool.connection() as pg, pg.pipeline(), pg.transaction():
                 yield Sql(pg.cursor(), "postgres")
 
+    def create(self, statements: Sequence[str]) -> None:
+        """Run ``CREATE … IF NOT EXISTS`` statements in one transaction.
+
+        A service's roles (and its init steps) start at once: PostgreSQL may refuse
+        concurrent creation of the same table ("tuple concurrently updated"), so this
+        tries again; the next attempt finds the tables created.
+        """
+        for attempt in range(1, 6):
+            try:
+                with self.transaction() as sql:
+                    for statement in statements:
+                        sql.execute(statement)
+                return
+            except Exception:
+                if attempt == 5:
+                    raise
+                time.sleep(0.2 * attempt)
+
     def close(self) -> None:
         """Close the connection pool, if any."""
         if self._pool is not None:
@@ -184,25 +202,13 @@ class ViewUpdater:
         self.view = view
         self.database = database
         self.batch_size = batch_size
-        # A service's roles start at once: PostgreSQL may refuse concurrent CREATE ... IF
-        # NOT EXISTS of the same table; the next attempt finds it created.
-        for attempt in range(1, 6):
-            try:
-                self._create_tables()
-                return
-            except Exception:
-                if attempt == 5:
-                    raise
-                time.sleep(0.2 * attempt)
-
-    def _create_tables(self) -> None:
-        with self.database.transaction() as sql:
-            sql.execute(
+        database.create(
+            [
                 f"CREATE TABLE IF NOT EXISTS {TRACKING_TABLE} "
-                "(view_name TEXT PRIMARY KEY, position BIGINT NOT NULL)"
-            )
-            for statement in self.view.create_statements():
-                sql.execute(statement)
+                "(view_name TEXT PRIMARY KEY, position BIGINT NOT NULL)",
+                *self.view.create_statements(),
+            ]
+        )
 
     def position(self) -> int:
         """The last notification id applied to the view (0 when none)."""
